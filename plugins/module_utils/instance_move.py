@@ -1,0 +1,648 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Ganeti's inter-cluster instance move, driven over RAPI.
+
+:class:`InstanceMove` knows the protocol (prepare-export on the source, a
+``remote-import`` create on the destination, the export to the endpoints the
+destination publishes in its job log) and what to do when a step fails.  It
+knows nothing of Ansible: it takes two :class:`RapiClient` objects and a
+:class:`MoveSpec`, and returns a :class:`MoveOutcome` or raises
+:class:`MoveError`.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import random
+import time
+
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
+from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import (
+    Deadline, JobError, JobFailed, JobLost, JobTimeout, JobWaiter, JobWatch,
+)
+
+SOURCE, DESTINATION = "source", "destination"
+
+# Fields read from /2/query/instance (no job is submitted for them).
+INSTANCE_FIELDS = ["name", "admin_state", "oper_state", "pnode", "snodes", "disk_template", "hypervisor",
+                   "os", "nic.count", "disk.count", "disk.sizes", "tags", "status"]
+# Lines the destination job logs when a disk did not arrive; its status
+# stays "success" (see docs/failures.md).
+IMPORT_FAILURE_MARKERS = ("were not imported successfully", "failed to receive data")
+COMPRESS_ALWAYS_ALLOWED = "none"
+
+
+class MoveSpec:
+    """What to move and how; every attribute maps to a module option."""
+
+    def __init__(self, name, destination_name=None, primary_node=None, secondary_node=None, iallocator=None,
+                 disk_template=None, compress="none", beparams=None, hvparams=None, osparams=None, nics=None,
+                 keep_source=False, start=None, shutdown_timeout=120, opportunistic_tries=0,
+                 opportunistic_delay=30, timeout=3600, cleanup=True):
+        self.name = name
+        self.destination_name = destination_name or name
+        self.primary_node = primary_node
+        self.secondary_node = secondary_node
+        self.iallocator = iallocator
+        self.disk_template = disk_template
+        self.compress = compress or "none"
+        self.beparams = beparams or {}
+        self.hvparams = hvparams or {}
+        self.osparams = osparams or {}
+        self.nics = nics or []
+        self.keep_source = keep_source
+        self.start = start
+        self.shutdown_timeout = shutdown_timeout
+        self.opportunistic_tries = opportunistic_tries or 0
+        self.opportunistic_delay = opportunistic_delay
+        self.timeout = timeout
+        self.cleanup = cleanup
+
+
+class MoveError(Exception):
+    """A move failed: which side, which step, which job, Ganeti's words and what to do."""
+
+    def __init__(self, side, step, message, job_id=None, hint=None, ganeti_error=None):
+        super(MoveError, self).__init__(message)
+        self.side = side
+        self.step = step
+        self.message = message
+        self.job_id = job_id
+        self.hint = hint
+        self.ganeti_error = ganeti_error
+        self.recovery = []  # what was done to leave both clusters clean
+        self.outcome = None  # the partial MoveOutcome (jobs, steps) for the results
+
+    def __str__(self):
+        where = "%s, step '%s'" % (self.side, self.step)
+        if self.job_id is not None:
+            where += ", job %s" % self.job_id
+        text = "%s: %s" % (where, self.message)
+        if self.hint:
+            text = "%s. Fix: %s" % (text.rstrip("."), self.hint)
+        if self.recovery:
+            text = "%s. Recovery: %s" % (text.rstrip("."), "; ".join(self.recovery))
+        return text
+
+
+class MoveOutcome:
+    """What happened: the final state, the jobs, the step timings."""
+
+    def __init__(self):
+        self.state = None  # "moved", "already_moved", "kept_both", "would_move"
+        self.changed = False
+        self.message = None
+        self.instance = None  # destination instance as found after the move
+        self.source_instance = None
+        self.source_cluster = None
+        self.destination_cluster = None
+        self.jobs = []
+        self.steps = []
+        self.handoff = {}
+        self.plan = None
+
+
+def ganeti_hint(text, code=None):
+    """What an operator should do about a Ganeti error text."""
+    lowered = (text or "").lower()
+    if "hash didn't match" in lowered or "domain secret" in lowered or "signature is invalid" in lowered:
+        return ("the clusters do not share the same cluster domain secret: copy "
+                "/var/lib/ganeti/cluster-domain-secret from one master to the other with "
+                "'gnt-cluster renew-crypto --cluster-domain-secret=FILE --new-confd-hmac-key'")
+    if "does not resolve" in lowered or code == "resolver_error":
+        return "the destination master must resolve the instance name: add it to DNS or /etc/hosts there"
+    if "commonname does not match" in lowered:
+        return ("socat on the source node rejected the destination node's certificate name (Ganeti 3.0, "
+                "ganeti#1681): upgrade to Ganeti 3.1 or make reverse DNS of the destination node IP return "
+                "its FQDN")
+    if "not imported successfully" in lowered or "failed to receive data" in lowered \
+            or "errors in disk export" in lowered or "export failed" in lowered:
+        return ("the disk data did not arrive: the source nodes must reach the destination nodes' primary IPs "
+                "on TCP ports above 1024, and both clusters need socat; see the source job log for details")
+    if code == "temp_insufficient_resources":
+        return "the destination is short of resources right now: retry later or use opportunistic_tries"
+    if code == "insufficient_resources" or "can't compute nodes" in lowered or "iallocator" in lowered:
+        return "the destination cannot place the instance: choose another primary_node or iallocator, or free capacity"
+    if code == "resource_not_unique" and "mac" in lowered:
+        return "the instance's MAC address is in use on the destination: set nics: [{mac: generate}]"
+    if code == "already_exists" or "already exists" in lowered:
+        return "an instance of that name exists on the destination: choose another destination_name"
+    if "not enabled" in lowered:
+        return "enable it on the destination cluster (gnt-cluster modify) or choose another one"
+    if "snapshot" in lowered and "long-sleep" in lowered:
+        return "the source disks cannot be snapshotted: the move shuts the instance down for the copy"
+    return None
+
+
+class InstanceMove:
+    """Moves one instance from ``source`` to ``destination`` (two RapiClients)."""
+
+    def __init__(self, source, destination, spec, progress=None, sleep=time.sleep, clock=time.monotonic,
+                 wall_clock=time.time):
+        self.source = source
+        self.destination = destination
+        self.spec = spec
+        self.progress = progress or (lambda name, seconds: None)
+        self._sleep = sleep
+        self._clock = clock
+        self._wall = wall_clock
+        self.deadline = Deadline(spec.timeout, clock)
+        self.source_waiter = JobWaiter(source, self.deadline, sleep=sleep, clock=clock)
+        self.destination_waiter = JobWaiter(destination, self.deadline, sleep=sleep, clock=clock)
+        self.outcome = MoveOutcome()
+        self._watches = []
+        self._step_started = None
+        self._step_name = None
+        self._source_before = None
+        self._destination_info = None
+
+    # ---------------------------------------------------------------- steps
+    def _begin(self, name):
+        self._end_step()
+        self._step_name = name
+        self._step_started = self._clock()
+
+    def _end_step(self):
+        if self._step_name is None:
+            return
+        seconds = round(self._clock() - self._step_started, 3)
+        self.outcome.steps.append({"name": self._step_name, "seconds": seconds})
+        self.progress(self._step_name, seconds)
+        self._step_name = None
+
+    def _call(self, side, step, func, *args, **kwargs):
+        """Run one RAPI call; turn a RapiError into a MoveError naming the side and step."""
+        try:
+            return func(*args, **kwargs)
+        except RapiError as exc:
+            raise MoveError(side, step, str(exc), hint=exc.hint or ganeti_hint(str(exc)))
+
+    def _submit(self, side, operation, step, func, *args):
+        job_id = self._call(side, step, func, *args)
+        watch = JobWatch(job_id, side, operation)
+        self._watches.append(watch)
+        return watch
+
+    def _waiter(self, watch):
+        return self.source_waiter if watch.side == SOURCE else self.destination_waiter
+
+    def _follow(self, watch, step, until=None):
+        try:
+            return self._waiter(watch).wait(watch, until)
+        except JobTimeout as exc:
+            raise MoveError(watch.side, step, "%s; the move's timeout is %ss" % (exc, self.spec.timeout),
+                            job_id=watch.job_id, hint="raise the module's timeout option")
+        except JobLost as exc:
+            raise MoveError(watch.side, step, str(exc), job_id=watch.job_id,
+                            hint="look for the job with gnt-job list on that cluster")
+        except RapiError as exc:
+            raise MoveError(watch.side, step, "following job %s: %s" % (watch.job_id, exc),
+                            job_id=watch.job_id, hint=exc.hint)
+
+    def _job_result(self, watch, step):
+        self._follow(watch, step)
+        result = watch.result
+        if not result.succeeded:
+            error_class, message, code = result.error()
+            raise MoveError(watch.side, step, "%s: %s" % (error_class, message), job_id=watch.job_id,
+                            hint=ganeti_hint(message, code), ganeti_error=message)
+        return result
+
+    # ------------------------------------------------------------- preflight
+    def _preflight(self):
+        spec = self.spec
+        self._begin("preflight")
+        src = self._call(SOURCE, "preflight", self.source.query_instance, spec.name, INSTANCE_FIELDS)
+        dst = self._call(DESTINATION, "preflight", self.destination.query_instance,
+                         spec.destination_name, INSTANCE_FIELDS)
+        info = self._call(DESTINATION, "preflight", self.destination.cluster_info)
+        self._destination_info = info
+        self.outcome.destination_cluster = info.get("name")
+        self.outcome.source_instance = src
+        self._source_before = src
+        if src is None and dst is not None:
+            return self._finish_unchanged("already_moved", dst,
+                                          "%s is already on the destination cluster %s"
+                                          % (spec.destination_name, info.get("name")))
+        if src is not None and dst is not None:
+            if spec.keep_source:
+                return self._finish_unchanged("kept_both", dst,
+                                              "%s is on both clusters (source kept as asked)" % spec.destination_name)
+            raise MoveError("both", "preflight",
+                            "%s exists on the source and %s on the destination cluster %s; neither was touched"
+                            % (spec.name, spec.destination_name, info.get("name")),
+                            hint="remove the copy you do not want (gnt-instance remove), or set keep_source: true "
+                                 "if both copies are meant to stay")
+        if src is None:
+            raise MoveError(SOURCE, "preflight",
+                            "instance %s exists on neither cluster (nor as %s on the destination)"
+                            % (spec.name, spec.destination_name),
+                            hint="check the instance name (gnt-instance list on the source)")
+        self._validate(src, info)
+        return None
+
+    def _finish_unchanged(self, state, dst, message):
+        self.outcome.state = state
+        self.outcome.changed = False
+        self.outcome.message = message
+        self.outcome.instance = dst
+        self._end_step()
+        return self.outcome
+
+    def _validate(self, src, info):
+        """Every check that can be made before anything is touched."""
+        spec = self.spec
+        cluster = info.get("name")
+
+        def refuse(message, hint=None, side=DESTINATION):
+            raise MoveError(side, "preflight", message, hint=hint)
+
+        nic_count = src.get("nic.count") or 0
+        if len(spec.nics) > nic_count:
+            refuse("nics has %d entries but %s has %d NIC(s); overrides cannot add NICs"
+                   % (len(spec.nics), spec.name, nic_count), "give at most one nics entry per existing NIC",
+                   side="input")
+        hypervisor = src.get("hypervisor")
+        if hypervisor and hypervisor not in (info.get("enabled_hypervisors") or [hypervisor]):
+            refuse("hypervisor %s of %s is not enabled on %s (enabled: %s)"
+                   % (hypervisor, spec.name, cluster, ", ".join(info.get("enabled_hypervisors") or [])),
+                   "enable it with gnt-cluster modify --enabled-hypervisors on the destination")
+        template = spec.disk_template or src.get("disk_template")
+        if template not in (info.get("enabled_disk_templates") or [template]):
+            refuse("disk template %s is not enabled on %s (enabled: %s)"
+                   % (template, cluster, ", ".join(info.get("enabled_disk_templates") or [])),
+                   "choose disk_template from the enabled ones, or enable it with gnt-cluster modify")
+        allowed = info.get("compression_tools")
+        if spec.compress != COMPRESS_ALWAYS_ALLOWED and allowed is not None and spec.compress not in allowed:
+            refuse("compress %s is not allowed on %s (allowed: none, %s)" % (spec.compress, cluster, ", ".join(allowed)),
+                   "choose a compression tool that both clusters list in gnt-cluster info")
+        self._check_params("beparams", spec.beparams, (info.get("beparams") or {}).get("default"))
+        self._check_params("hvparams", spec.hvparams, (info.get("hvparams") or {}).get(hypervisor))
+        if spec.primary_node or spec.secondary_node:
+            self._check_nodes()
+        elif not (spec.iallocator or info.get("default_iallocator")):
+            refuse("no placement: neither primary_node nor iallocator is set and %s has no default iallocator"
+                   % cluster, "set primary_node, or iallocator (e.g. hail)")
+        if spec.opportunistic_tries and not (spec.iallocator or (info.get("default_iallocator")
+                                                                 and not spec.primary_node)):
+            refuse("opportunistic_tries needs an iallocator", "set iallocator, or opportunistic_tries: 0",
+                   side="input")
+
+    def _check_params(self, option, given, known):
+        if not given or not known:
+            return
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise MoveError("input", "preflight", "%s has unknown parameter(s) %s for the destination"
+                            % (option, ", ".join(unknown)),
+                            hint="valid names: %s" % ", ".join(sorted(known)))
+
+    def _check_nodes(self):
+        for node in (self.spec.primary_node, self.spec.secondary_node):
+            if not node:
+                continue
+            try:
+                rows = self.destination.query("node", ["name", "offline", "vm_capable"], ["=", "name", node])
+            except RapiError as exc:
+                if exc.ganeti_error_code == "unknown_entity":
+                    rows = []
+                else:
+                    raise MoveError(DESTINATION, "preflight", str(exc), hint=exc.hint)
+            if not rows:
+                raise MoveError(DESTINATION, "preflight", "node %s does not exist on %s"
+                                % (node, self.outcome.destination_cluster),
+                                hint="list the nodes with gnt-node list on the destination")
+            if rows[0].get("offline") or rows[0].get("vm_capable") is False:
+                raise MoveError(DESTINATION, "preflight", "node %s on %s is offline or not vm_capable"
+                                % (node, self.outcome.destination_cluster),
+                                hint="choose another node")
+
+    def check(self):
+        """Check mode: the preflight only; nothing is submitted, nothing changes."""
+        done = self._preflight()
+        if done is not None:
+            return done
+        self._end_step()
+        self.outcome.state = "would_move"
+        self.outcome.changed = True
+        self.outcome.message = "%s would move to %s as %s" % (self.spec.name, self.outcome.destination_cluster,
+                                                               self.spec.destination_name)
+        return self.outcome
+
+    # ------------------------------------------------------------------ move
+    def run(self):
+        try:
+            done = self._preflight()
+            if done is not None:
+                return done
+            self._move()
+        except MoveError as exc:
+            self._end_step()
+            if exc.step != "preflight":
+                exc.recovery = self._recover()
+            exc.outcome = self._finish_jobs()
+            raise
+        self._finish_jobs()
+        return self.outcome
+
+    def _move(self):
+        spec = self.spec
+        self._begin("prepare")
+        # Both source jobs are submitted at once; luxid runs them side by side.
+        info_watch = self._submit(SOURCE, "instance-info", "prepare", self.source.instance_info_job, spec.name)
+        prepare_watch = self._submit(SOURCE, "prepare-export", "prepare", self.source.prepare_export, spec.name)
+        info_result = self._job_result(info_watch, "prepare")
+        instinfo = _single_instance(info_result.result)
+        expinfo = self._job_result(prepare_watch, "prepare").result
+        if not isinstance(expinfo, dict) or not {"handshake", "x509_key_name", "x509_ca"} <= set(expinfo):
+            raise MoveError(SOURCE, "prepare", "prepare-export returned no handshake data",
+                            job_id=prepare_watch.job_id)
+        body = self._create_body(instinfo, expinfo)
+        self._hypervisor_check(instinfo)
+
+        create_watch, impinfo = self._create(body)
+
+        self._begin("export")
+        export_body = {
+            "mode": "remote",
+            "destination": impinfo["disks"],
+            "destination_x509_ca": impinfo["x509_ca"],
+            "x509_key_name": expinfo["x509_key_name"],
+            "shutdown": True,
+            "shutdown_timeout": spec.shutdown_timeout,
+            "remove_instance": not spec.keep_source,
+            "compress": spec.compress,
+        }
+        if spec.keep_source:
+            # Without snapshot-capable storage Ganeti refuses to keep a running
+            # instance unless it may stay down for the whole copy.
+            export_body["long_sleep"] = True
+        export_watch = self._submit(SOURCE, "export", "export", self.source.export_instance, spec.name, export_body)
+        self.outcome.handoff["export_submitted"] = self._wall()
+        export_result = self._job_result(export_watch, "export")
+        self._check_export(export_result)
+
+        self._begin("import")
+        create_result = self._job_result(create_watch, "import")
+        failures = [m for m in create_result.messages() if any(k in m for k in IMPORT_FAILURE_MARKERS)]
+        if failures:
+            raise MoveError(DESTINATION, "import", "the destination job succeeded but reports: %s"
+                            % " / ".join(failures), job_id=create_watch.job_id, hint=ganeti_hint(failures[0]))
+        self._verify(instinfo)
+
+    def _hypervisor_check(self, instinfo):
+        enabled = self._destination_info.get("enabled_hypervisors")
+        hypervisor = instinfo.get("hypervisor")
+        if enabled and hypervisor not in enabled:
+            raise MoveError(DESTINATION, "prepare", "hypervisor %s is not enabled on the destination" % hypervisor,
+                            hint="enable it with gnt-cluster modify --enabled-hypervisors")
+
+    def _create(self, body):
+        """Submit the remote-import create (retrying opportunistically) and wait for its endpoints."""
+        spec = self.spec
+        attempts = [True] * spec.opportunistic_tries + [False]
+        for number, opportunistic in enumerate(attempts, 1):
+            self._begin("create" if number == 1 else "create (attempt %d)" % number)
+            body["opportunistic_locking"] = opportunistic
+            watch = self._submit(DESTINATION, "create", "create", self.destination.create_instance, body)
+            entry = self._follow(watch, "create", until=lambda item: item[2] == "remote-import")
+            if entry is not None:
+                self.outcome.handoff["remote_import_logged"] = entry[1][0] + entry[1][1] / 1000000.0
+                self.outcome.handoff["remote_import_seen"] = self._wall()
+                message = entry[3]
+                if not isinstance(message, dict) or "disks" not in message or "x509_ca" not in message:
+                    raise MoveError(DESTINATION, "create", "malformed remote-import log entry", job_id=watch.job_id)
+                return watch, message
+            result = watch.result
+            if result.succeeded:
+                raise MoveError(DESTINATION, "create",
+                                "the create job finished without publishing its import endpoints (no "
+                                "'remote-import' log entry); the instance probably has no OS", job_id=watch.job_id,
+                                hint="give the source instance an OS definition that exists on both clusters")
+            error_class, message, code = result.error()
+            if opportunistic and code == "temp_insufficient_resources":
+                delay = spec.opportunistic_delay * random.uniform(0.85, 1.15)
+                if self.deadline.remaining() > delay:
+                    self._sleep(delay)
+                    continue
+            raise MoveError(DESTINATION, "create", "%s: %s" % (error_class, message), job_id=watch.job_id,
+                            hint=ganeti_hint(message, code), ganeti_error=message)
+        raise MoveError(DESTINATION, "create", "no create attempt left")  # pragma: no cover
+
+    def _check_export(self, result):
+        value = result.result
+        ok = (isinstance(value, (list, tuple)) and len(value) == 2 and value[0] is True
+              and isinstance(value[1], (list, tuple)) and value[1] and all(d is True for d in value[1]))
+        if not ok:
+            failed = []
+            if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[1], (list, tuple)):
+                failed = [str(i) for i, d in enumerate(value[1]) if d is not True]
+            raise MoveError(SOURCE, "export", "the export did not transfer every disk (result %r%s)"
+                            % (value, ", failed disks: %s" % ", ".join(failed) if failed else ""),
+                            job_id=result.job_id, hint=ganeti_hint("export failed"))
+
+    def _verify(self, instinfo):
+        spec = self.spec
+        self._begin("verify")
+        dst = self._call(DESTINATION, "verify", self.destination.query_instance, spec.destination_name,
+                         INSTANCE_FIELDS)
+        if dst is None:
+            raise MoveError(DESTINATION, "verify", "%s is not on the destination after a successful import"
+                            % spec.destination_name)
+        sizes = [d.get("size") for d in instinfo.get("disks") or []]
+        if sizes and dst.get("disk.sizes") and list(dst["disk.sizes"]) != sizes:
+            raise MoveError(DESTINATION, "verify", "disk sizes differ: source %s, destination %s"
+                            % (sizes, dst["disk.sizes"]))
+        src = None
+        if not spec.keep_source:
+            src = self._call(SOURCE, "verify", self.source.query_instance, spec.name, ["name", "status"])
+        self._end_step()
+        self.outcome.instance = dst
+        self.outcome.state = "moved"
+        self.outcome.changed = True
+        note = "" if spec.keep_source or src is None else " (the source instance is still listed: remove it by hand)"
+        self.outcome.message = "%s moved to %s as %s%s" % (spec.name, self.outcome.destination_cluster,
+                                                             spec.destination_name, note)
+
+    # ----------------------------------------------------------- the request
+    def _create_body(self, instinfo, expinfo):
+        spec = self.spec
+        src = self._source_before or {}
+        start = spec.start if spec.start is not None else instinfo.get("config_state") == "up"
+        disks = []
+        for disk in instinfo.get("disks") or []:
+            item = {"size": disk["size"], "mode": disk.get("mode") or "rw"}
+            if disk.get("name"):
+                item["name"] = disk["name"]
+            if disk.get("spindles") is not None:
+                item["spindles"] = disk["spindles"]
+            disks.append(item)
+        nics = [_nic_request(nic) for nic in instinfo.get("nics") or []]
+        for index, override in enumerate(spec.nics):
+            for key, value in (override or {}).items():
+                if value is None or value == "":
+                    nics[index].pop(key, None)
+                else:
+                    nics[index][key] = value
+        body = {
+            "mode": "remote-import",
+            "name": spec.destination_name,
+            "disk_template": spec.disk_template or instinfo["disk_template"],
+            "disks": disks,
+            "nics": nics,
+            "os": instinfo.get("os"),
+            "hypervisor": instinfo.get("hypervisor"),
+            "beparams": _merged(instinfo.get("be_instance"), spec.beparams),
+            "hvparams": _merged(instinfo.get("hv_instance"), spec.hvparams),
+            "osparams": _merged(instinfo.get("os_instance"), spec.osparams),
+            "start": bool(start),
+            "ip_check": False,
+            "wait_for_sync": False,
+            "source_handshake": expinfo["handshake"],
+            "source_x509_ca": expinfo["x509_ca"],
+            "source_instance_name": instinfo["name"],
+            "source_shutdown_timeout": spec.shutdown_timeout,
+            "compress": spec.compress,
+            "tags": list(src.get("tags") or []),
+        }
+        if spec.primary_node:
+            body["pnode"] = spec.primary_node
+            if spec.secondary_node:
+                body["snode"] = spec.secondary_node
+        else:
+            body["iallocator"] = spec.iallocator or self._destination_info.get("default_iallocator")
+        return body
+
+    # -------------------------------------------------------------- recovery
+    def _recover(self):
+        """Leave one good copy and no debris; return what was done, in words."""
+        done = []
+        self._cancel_queued(done)
+        try:
+            source_now = self.source.query_instance(self.spec.name, INSTANCE_FIELDS)
+        except RapiError as exc:
+            # Without proof that the source copy exists, the destination copy
+            # may be the only one: touch nothing.
+            done.append("could not read the source instance (%s); left %s on the destination as it is"
+                        % (exc, self.spec.destination_name))
+            return done
+        if source_now is None:
+            done.append("the source instance is gone; kept the destination copy %s" % self.spec.destination_name)
+            return done
+        self._remove_half_made_destination(done)
+        self._restart_source(source_now, done)
+        return done
+
+    def _cancel_queued(self, done):
+        for watch in self._watches:
+            if watch.finished:
+                continue
+            status = (watch.previous_info or ["queued"])[0]
+            if status in ("queued", "waiting"):
+                client = self.source if watch.side == SOURCE else self.destination
+                try:
+                    client.cancel_job(watch.job_id)
+                    done.append("cancelled %s job %s (%s)" % (watch.side, watch.job_id, watch.operation))
+                except RapiError as exc:
+                    done.append("could not cancel %s job %s: %s" % (watch.side, watch.job_id, exc))
+
+    def _remove_half_made_destination(self, done):
+        create = [w for w in self._watches if w.side == DESTINATION and w.operation == "create"]
+        if not create:
+            return
+        name = self.spec.destination_name
+        last = create[-1]
+        if not any(entry[2] == "remote-import" for entry in last.log) and not (last.result and last.result.succeeded):
+            return  # our create never got as far as making the instance: whatever has that name is not ours
+        grace = Deadline(self.spec.shutdown_timeout + 240, self._clock)
+        if not last.finished:
+            # An import that never got a connection gives up by itself after
+            # 180 s plus the source shutdown timeout; wait for that.
+            waiter = JobWaiter(self.destination, grace, sleep=self._sleep, clock=self._clock)
+            try:
+                waiter.wait(last)
+            except (JobError, RapiError) as exc:
+                done.append("destination job %s did not end (%s); %s may still appear there, remove it with "
+                            "gnt-instance remove %s" % (last.job_id, exc, name, name))
+                return
+        try:
+            if self.destination.query_instance(name, ["name"]) is None:
+                return
+        except RapiError:
+            pass  # the remove below reports the problem
+        if not self.spec.cleanup:
+            done.append("kept the incomplete destination instance %s on %s for debugging (cleanup: false); "
+                        "remove it with gnt-instance remove %s" % (name, self.outcome.destination_cluster, name))
+            return
+        try:
+            watch = JobWatch(self.destination.remove_instance(name), DESTINATION, "remove")
+            self._watches.append(watch)
+            JobWaiter(self.destination, grace, sleep=self._sleep, clock=self._clock).result(watch)
+            done.append("removed the incomplete destination instance %s (job %s)" % (name, watch.job_id))
+        except (JobError, RapiError) as exc:
+            done.append("could not remove the incomplete destination instance %s: %s; remove it with "
+                        "gnt-instance remove %s" % (name, exc, name))
+
+    def _restart_source(self, source_now, done):
+        before = self._source_before or {}
+        if not before.get("oper_state") or source_now.get("oper_state"):
+            return
+        name = self.spec.name
+        try:
+            watch = JobWatch(self.source.startup_instance(name), SOURCE, "startup")
+            self._watches.append(watch)
+            grace = Deadline(300, self._clock)
+            JobWaiter(self.source, grace, sleep=self._sleep, clock=self._clock).result(watch)
+            done.append("started the source instance %s again (job %s)" % (name, watch.job_id))
+        except (JobError, RapiError) as exc:
+            done.append("could not start the source instance %s again: %s; start it with "
+                        "gnt-instance startup %s" % (name, exc, name))
+
+    def _finish_jobs(self):
+        for watch in self._watches:
+            entry = {"side": watch.side, "id": watch.job_id, "operation": watch.operation,
+                     "status": watch.result.status if watch.result else (watch.previous_info or ["submitted"])[0]}
+            if watch.result:
+                entry.update({"received_ts": watch.result.received_ts, "start_ts": watch.result.start_ts,
+                              "end_ts": watch.result.end_ts})
+            self.outcome.jobs.append(entry)
+        return self.outcome
+
+
+def _single_instance(result):
+    if isinstance(result, dict) and len(result) == 1:
+        return list(result.values())[0]
+    raise MoveError(SOURCE, "prepare", "unexpected instance information: %r" % (result,))
+
+
+def _merged(own, overrides):
+    merged = dict(own or {})
+    merged.update(overrides or {})
+    return merged
+
+
+def _nic_request(nic):
+    """The create request's NIC dict from one of the NIC tuples that Ganeti versions return."""
+    fields = {9: ("name", "uuid", "ip", "mac", "mode", "link", "vlan", "network", "netinfo"),
+              8: ("name", "uuid", "ip", "mac", "mode", "link", "network", "netinfo"),
+              6: ("ip", "mac", "mode", "link", "network", "netinfo"),
+              4: ("ip", "mac", "mode", "link")}.get(len(nic))
+    if fields is None:
+        raise MoveError(SOURCE, "prepare", "unexpected NIC information %r" % (nic,))
+    values = dict(zip(fields, nic))
+    request = {"ip": values.get("ip"), "mac": values.get("mac")}
+    if values.get("name"):
+        request["name"] = values["name"]
+    netinfo = values.get("netinfo")
+    if values.get("network"):
+        # A network is named on the destination by name; mode/link/vlan come from it.
+        request["network"] = (netinfo or {}).get("name") or values["network"]
+    else:
+        for key in ("mode", "link", "vlan"):
+            if values.get(key) not in (None, ""):
+                request[key] = values[key]
+    return request

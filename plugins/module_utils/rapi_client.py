@@ -1,0 +1,423 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A small client for Ganeti's Remote API (RAPI, version 2).
+
+It knows HTTP, TLS, authentication and the RAPI resources, and nothing
+about instance moves.  Every failure is a :class:`RapiError` whose text
+never contains a credential.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import html
+import json
+import re
+import socket
+import ssl
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by the import sanity test
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+    HTTPAdapter = object
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps pylint quiet
+    from urllib import quote  # type: ignore
+
+DEFAULT_PORT = 5080
+DEFAULT_REQUEST_TIMEOUT = 60
+USER_AGENT = "ganeti.rapi Ansible collection"
+
+_PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+class RapiError(Exception):
+    """A RAPI request failed.
+
+    ``status`` is the HTTP status (None when no answer arrived), ``message``
+    and ``explain`` are Ganeti's own words, ``hint`` says what to do.
+    """
+
+    def __init__(self, message, status=None, explain=None, method=None, path=None,
+                 side=None, hint=None, kind=None):
+        super(RapiError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.explain = explain
+        self.method = method
+        self.path = path
+        self.side = side
+        self.hint = hint
+        # "http", "tls", "connection", "timeout", "protocol"
+        self.kind = kind or ("http" if status is not None else "connection")
+
+    def __str__(self):
+        parts = []
+        if self.method and self.path:
+            parts.append("%s %s" % (self.method, self.path))
+        if self.status is not None:
+            parts.append("HTTP %s" % self.status)
+        text = self.message
+        if self.explain and self.explain not in text:
+            text = "%s (%s)" % (text, self.explain)
+        head = ": ".join([" ".join(parts), text]) if parts else text
+        if self.hint:
+            head = "%s. %s" % (head.rstrip("."), self.hint)
+        return head
+
+    @property
+    def ganeti_error_code(self):
+        """Ganeti's error class in a 500 answer such as ``('...', 'unknown_entity')``."""
+        match = re.search(r"'([a-z_]+)'\)\s*$", self.message or "")
+        return match.group(1) if match else None
+
+
+def _status_hint(status, method):
+    if status == 401:
+        return ("Check the username and password for this cluster "
+                "(they must match /var/lib/ganeti/rapi/users on its master node)")
+    if status == 403:
+        return ("The RAPI user needs the 'write' option in /var/lib/ganeti/rapi/users "
+                "(moves submit jobs and follow them with /wait)")
+    if status == 502:
+        return "The RAPI daemon cannot reach the master daemon: check the cluster's master node"
+    if status == 503:
+        return "The job queue is full or drained: see gnt-cluster queue info"
+    return None
+
+
+def read_password_file(path):
+    """Return the first non-empty line of ``path``, as move-instance does.
+
+    A file with more than one non-empty line is refused, because it is not
+    clear which line is the password.
+    """
+    try:
+        with open(path, "r") as handle:
+            lines = [line.strip() for line in handle.read().splitlines()]
+    except (IOError, OSError) as exc:
+        raise ValueError("cannot read password_file %s: %s" % (path, exc.strerror or exc))
+    lines = [line for line in lines if line]
+    if not lines:
+        raise ValueError("password_file %s is empty" % path)
+    if len(lines) > 1:
+        raise ValueError("password_file %s has %d non-empty lines; it must hold the password "
+                         "alone on one line" % (path, len(lines)))
+    return lines[0]
+
+
+def _pem_certificates(path):
+    try:
+        with open(path, "r") as handle:
+            text = handle.read()
+    except (IOError, OSError) as exc:
+        raise RapiError("cannot read ca_path %s: %s" % (path, exc.strerror or exc), kind="tls",
+                        hint="Point ca_path at the cluster's RAPI certificate in PEM form")
+    blocks = _PEM_RE.findall(text)
+    if not blocks:
+        raise RapiError("ca_path %s holds no PEM certificate" % path, kind="tls",
+                        hint="Extract it with: openssl x509 -in /var/lib/ganeti/rapi.pem")
+    return [ssl.PEM_cert_to_DER_cert(block + "\n") for block in blocks]
+
+
+def make_ssl_context(ca_path):
+    """An SSL context that trusts ``ca_path`` (or the system store).
+
+    VERIFY_X509_STRICT is cleared because Ganeti's own ``rapi.pem`` is an
+    X509 v1 certificate, which strict mode refuses as a trust anchor.
+    """
+    context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
+    strict = getattr(ssl, "VERIFY_X509_STRICT", 0)
+    context.verify_flags &= ~strict
+    return context
+
+
+class _TlsAdapter(HTTPAdapter):
+    """Hands our SSL context (and an optional certificate pin) to urllib3."""
+
+    def __init__(self, context, fingerprint=None, **kwargs):
+        self._context = context
+        self._fingerprint = fingerprint
+        super(_TlsAdapter, self).__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["ssl_context"] = self._context
+        if self._fingerprint:
+            # The server must present exactly the pinned certificate; a pin
+            # replaces the host-name check (Ganeti's CN never matches).
+            kwargs["assert_fingerprint"] = self._fingerprint
+            kwargs["assert_hostname"] = False
+        return super(_TlsAdapter, self).init_poolmanager(*args, **kwargs)
+
+
+class RapiClient:
+    """One Ganeti cluster's RAPI endpoint."""
+
+    def __init__(self, host, port=DEFAULT_PORT, username=None, password=None, ca_path=None,
+                 validate_certs=True, request_timeout=DEFAULT_REQUEST_TIMEOUT, side=None,
+                 session=None):
+        if not HAS_REQUESTS:
+            raise RapiError("the Python library 'requests' is required", kind="protocol")
+        if not host or not str(host).strip():
+            raise RapiError("host is empty", kind="protocol", side=side)
+        self.host = str(host).strip()
+        self.port = int(port)
+        if not 0 < self.port < 65536:
+            raise RapiError("port %s is out of range (1-65535)" % port, kind="protocol", side=side)
+        self.username = username
+        self._password = password
+        self.ca_path = ca_path
+        self.validate_certs = validate_certs
+        self.request_timeout = request_timeout
+        self.side = side
+        self.tls_mode = None  # "pinned", "verified", "unverified", once connected
+        self.requests_made = []  # (method, path) of every request, for results and benchmarks
+        self._session = session
+        self._tls_ready = session is not None
+
+    # ------------------------------------------------------------------ HTTP
+    @property
+    def base_url(self):
+        host = self.host
+        if ":" in host and not host.startswith("["):
+            host = "[%s]" % host  # IPv6 literal
+        return "https://%s:%d" % (host, self.port)
+
+    def _new_session(self):
+        session = requests.Session()
+        # Proxies, netrc and REQUESTS_CA_BUNDLE from the environment would
+        # silently change where we connect and whom we trust.
+        session.trust_env = False
+        session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        if self.username is not None and self._password is not None:
+            session.auth = (self.username, self._password)
+        return session
+
+    def _setup_tls(self):
+        session = self._new_session()
+        if not self.validate_certs:
+            session.verify = False
+            self.tls_mode = "unverified"
+        else:
+            context = make_ssl_context(self.ca_path)
+            fingerprint = None
+            if self.ca_path:
+                session.verify = self.ca_path
+                fingerprint = self._pinned_fingerprint()
+            else:
+                session.verify = True
+            session.mount("https://", _TlsAdapter(context, fingerprint))
+            self.tls_mode = "pinned" if fingerprint else "verified"
+        self._session = session
+        self._tls_ready = True
+
+    def _pinned_fingerprint(self):
+        """SHA-256 of the server's certificate if ``ca_path`` holds that very certificate.
+
+        Only then is the host-name check skipped: the server has to present
+        the pinned certificate on every later connection.  A certificate that
+        merely chains to a CA in ``ca_path`` keeps full host-name checking.
+        """
+        pinned = _pem_certificates(self.ca_path)
+        probe = make_ssl_context(self.ca_path)
+        probe.check_hostname = False
+        try:
+            with socket.create_connection((self.host.strip("[]"), self.port),
+                                          timeout=min(self.request_timeout, 30)) as raw:
+                with probe.wrap_socket(raw, server_hostname=self.host.strip("[]")) as tls:
+                    peer = tls.getpeercert(binary_form=True)
+        except ssl.SSLCertVerificationError as exc:
+            raise RapiError("TLS verification of %s failed: %s" % (self.base_url, exc.verify_message or exc),
+                            kind="tls", side=self.side,
+                            hint="ca_path %s does not match the server's certificate; use that cluster's "
+                                 "certificate (openssl x509 -in /var/lib/ganeti/rapi.pem on its master)"
+                                 % self.ca_path)
+        except ssl.SSLError as exc:
+            raise RapiError("TLS handshake with %s failed: %s" % (self.base_url, exc), kind="tls",
+                            side=self.side, hint="Check that port %d is Ganeti's RAPI (HTTPS)" % self.port)
+        except socket.timeout:
+            raise RapiError("connecting to %s timed out" % self.base_url, kind="timeout", side=self.side,
+                            hint="Check the host, the port and any firewall between here and the cluster")
+        except (OSError, IOError) as exc:
+            raise RapiError("cannot connect to %s: %s" % (self.base_url, exc.strerror or exc),
+                            kind="connection", side=self.side,
+                            hint="Check the host name, the port and that ganeti-rapi runs on the master")
+        if peer in pinned:
+            return hashlib.sha256(peer).hexdigest()
+        return None
+
+    def request(self, method, path, query=None, body=None, timeout=None):
+        """Send one request and return the decoded JSON answer."""
+        if not self._tls_ready:
+            self._setup_tls()
+        url = self.base_url + path
+        kwargs = {"timeout": timeout or self.request_timeout, "allow_redirects": False}
+        if query:
+            kwargs["params"] = dict((k, _query_value(v)) for k, v in query.items())
+        if body is not None:
+            kwargs["data"] = json.dumps(body, sort_keys=True)
+            kwargs["headers"] = {"Content-Type": "application/json"}
+        self.requests_made.append((method, path))
+        try:
+            response = self._session.request(method, url, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise RapiError("TLS verification of %s failed: %s" % (self.base_url, _short(exc)),
+                            method=method, path=path, side=self.side, kind="tls",
+                            hint=self._tls_hint())
+        except requests.exceptions.Timeout:
+            raise RapiError("no answer from %s within %ss" % (self.base_url, kwargs["timeout"]),
+                            method=method, path=path, side=self.side, kind="timeout",
+                            hint="Raise request_timeout or check the cluster's master node")
+        except requests.exceptions.ConnectionError as exc:
+            raise RapiError("cannot connect to %s: %s" % (self.base_url, _short(exc)),
+                            method=method, path=path, side=self.side, kind="connection",
+                            hint="Check the host name, the port and that ganeti-rapi runs on the master")
+        if response.status_code != 200:
+            raise self._http_error(response, method, path)
+        try:
+            return response.json()
+        except ValueError:
+            raise RapiError("answer is not JSON: %r" % response.text[:200], status=response.status_code,
+                            method=method, path=path, side=self.side, kind="protocol")
+
+    def _tls_hint(self):
+        if self.ca_path:
+            return ("ca_path %s does not match the server's certificate; use that cluster's certificate "
+                    "(openssl x509 -in /var/lib/ganeti/rapi.pem on its master)" % self.ca_path)
+        return ("Ganeti's RAPI certificate is self-signed: set ca_path to it "
+                "(openssl x509 -in /var/lib/ganeti/rapi.pem on the master)")
+
+    def _http_error(self, response, method, path):
+        message, explain = response.reason or "HTTP error", None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            message = html.unescape(str(data.get("message") or message))
+            explain = data.get("explain")
+            explain = html.unescape(str(explain)) if explain else None
+        return RapiError(message, status=response.status_code, explain=explain, method=method, path=path,
+                         side=self.side, hint=_status_hint(response.status_code, method))
+
+    def get(self, path, query=None, body=None, timeout=None):
+        return self.request("GET", path, query=query, body=body, timeout=timeout)
+
+    def put(self, path, query=None, body=None):
+        return self.request("PUT", path, query=query, body=body)
+
+    def post(self, path, query=None, body=None):
+        return self.request("POST", path, query=query, body=body)
+
+    def delete(self, path, query=None):
+        return self.request("DELETE", path, query=query)
+
+    # ------------------------------------------------------------- resources
+    def cluster_info(self):
+        return self.get("/2/info")
+
+    def query(self, resource, fields, qfilter=None):
+        """Ganeti's query resource, as a list of dicts keyed by field name.
+
+        Needs write access on the RAPI user, which makes it a cheap check of
+        that access too.  Values that Ganeti marks as unavailable become None.
+        """
+        body = {"fields": list(fields)}
+        if qfilter is not None:
+            body["qfilter"] = qfilter
+        answer = self.put("/2/query/%s" % quote(resource, safe=""), body=body)
+        rows = []
+        for row in answer.get("data") or []:
+            rows.append(dict((name, cell[1] if cell and cell[0] == 0 else None)
+                             for name, cell in zip(fields, row)))
+        return rows
+
+    def query_instance(self, name, fields):
+        """One instance's fields, or None when the cluster has no such instance."""
+        try:
+            rows = self.query("instance", fields, ["=", "name", name])
+        except RapiError as exc:
+            if exc.status in (404, 500) and exc.ganeti_error_code == "unknown_entity":
+                return None
+            raise
+        return rows[0] if rows else None
+
+    def get_instance(self, name):
+        """``GET /2/instances/NAME``, or None on 404."""
+        try:
+            return self.get("/2/instances/%s" % _name(name))
+        except RapiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def instance_info_job(self, name, static=True):
+        return self.get("/2/instances/%s/info" % _name(name), query={"static": static})
+
+    def prepare_export(self, name, mode="remote"):
+        return self.put("/2/instances/%s/prepare-export" % _name(name), query={"mode": mode})
+
+    def create_instance(self, body, dry_run=False):
+        body = dict(body)
+        body["__version__"] = 1
+        return self.post("/2/instances", query={"dry-run": 1} if dry_run else None, body=body)
+
+    def export_instance(self, name, body):
+        return self.put("/2/instances/%s/export" % _name(name), body=body)
+
+    def remove_instance(self, name):
+        return self.delete("/2/instances/%s" % _name(name))
+
+    def startup_instance(self, name):
+        return self.put("/2/instances/%s/startup" % _name(name))
+
+    def wait_for_job_change(self, job_id, fields, previous_job_info, previous_log_serial, timeout=None):
+        body = {"fields": list(fields), "previous_job_info": previous_job_info,
+                "previous_log_serial": previous_log_serial}
+        return self.get("/2/jobs/%s/wait" % _job(job_id), body=body, timeout=timeout)
+
+    def get_job(self, job_id):
+        return self.get("/2/jobs/%s" % _job(job_id))
+
+    def cancel_job(self, job_id):
+        return self.delete("/2/jobs/%s" % _job(job_id))
+
+
+def _query_value(value):
+    if value is True:
+        return 1
+    if value is False:
+        return 0
+    if value is None:
+        return ""
+    return value
+
+
+def _name(name):
+    return quote(str(name), safe="")
+
+
+def _job(job_id):
+    # 3.x answers job ids as numbers, 2.x as strings: treat them as opaque.
+    return quote(str(job_id), safe="")
+
+
+def _short(exc):
+    """The innermost reason of a requests/urllib3 exception, without the URL noise."""
+    text = str(exc)
+    match = re.search(r"\((Caused by [^(]*\((.*)\))\)\s*$", text)
+    if match:
+        text = match.group(2)
+    return text.strip("'\" ")[:300]

@@ -1,0 +1,551 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: ganeti_move_instance
+short_description: Move a Ganeti instance to another Ganeti cluster over RAPI
+version_added: 0.1.0
+description:
+  - Moves one instance between two Ganeti clusters with Ganeti's inter-cluster move, driven over the Remote API
+    of both clusters (HTTPS, port 5080). The disk data flows directly from the source node to the destination
+    node; this module only relays the signed handshake and never sees the cluster domain secret or the data.
+  - The move is verified. It succeeds only when the source's export job reports every disk transferred, the
+    destination's import job ends without a disk import failure, and the instance with the same disk sizes is on
+    the destination.
+  - "Idempotent: when only the destination has the instance (under O(destination_name)) the task reports
+    C(changed=false). When both clusters have it the task fails without touching either, unless O(keep_source) is
+    set."
+  - After a failure the module cancels its still queued jobs, removes an instance it created on the destination
+    that did not receive its data (see O(cleanup)) and starts the source instance again if the move shut it down.
+    It never removes a copy unless the other copy is known to exist.
+  - Runs on the controller or any host that reaches both RAPI endpoints, usually with C(delegate_to) localhost.
+    For parallel moves use Ansible's forks, loops with C(async), or several hosts of an inventory.
+author:
+  - ganeti.rapi contributors (@ganeti-rapi)
+extends_documentation_fragment:
+  - ganeti.rapi.connection
+attributes:
+  check_mode:
+    support: full
+    details: A read-only preflight of both clusters. No job is submitted.
+  diff_mode:
+    support: full
+    details: Shows on which cluster the instance is before and after.
+options:
+  name:
+    description:
+      - Name of the instance on the source cluster.
+    type: str
+    required: true
+  destination_name:
+    description:
+      - New name of the instance on the destination cluster. Defaults to O(name).
+      - The destination cluster resolves this name (Ganeti's name check), so it must be in DNS or in the
+        destination master's C(/etc/hosts).
+    type: str
+  primary_node:
+    description:
+      - Destination node for the instance. Mutually exclusive with O(iallocator).
+    type: str
+  secondary_node:
+    description:
+      - Destination secondary node, for disk templates such as C(drbd). Needs O(primary_node).
+    type: str
+  iallocator:
+    description:
+      - Instance allocator on the destination, for example C(hail).
+      - Without O(primary_node) and O(iallocator) the destination's default iallocator places the instance; a
+        destination without one is refused before anything is touched.
+    type: str
+  disk_template:
+    description:
+      - Disk template on the destination. Defaults to the source's.
+    type: str
+  compress:
+    description:
+      - Compression of the disk data in transit. Any value other than V(none) must be in the
+        C(compression_tools) of both clusters (Ganeti ships V(gzip), V(gzip-fast), V(gzip-slow), V(lzop)).
+    type: str
+    default: none
+  beparams:
+    description:
+      - Backend parameters (for example C(maxmem), C(vcpus)), merged over the instance's own custom values.
+      - Names unknown to the destination are refused before anything is touched.
+    type: dict
+  hvparams:
+    description:
+      - Hypervisor parameters, merged over the instance's own custom values.
+    type: dict
+  osparams:
+    description:
+      - OS parameters, merged over the instance's own custom values. Private and secret OS parameters are not
+        carried by Ganeti's move.
+    type: dict
+  nics:
+    description:
+      - NIC overrides. Element I(i) is merged over the source's NIC I(i) (keys C(mac), C(ip), C(mode), C(link),
+        C(vlan), C(network), C(name)); an empty value removes the key. There may not be more elements than the
+        instance has NICs.
+      - Use C(mac=generate) when the source MAC address must not be reused on the destination.
+    type: list
+    elements: dict
+  keep_source:
+    description:
+      - Keep the source instance after the move instead of removing it.
+      - The source instance is shut down for the copy and started again afterwards (Ganeti's C(long_sleep)),
+        because file and other storage cannot be snapshotted. Both copies then run, with the same MAC addresses.
+    type: bool
+    default: false
+  start:
+    description:
+      - Start the instance on the destination. Defaults to the source instance's admin state.
+    type: bool
+  shutdown_timeout:
+    description:
+      - Seconds the source gives the instance to shut down before the export. Also extends the time the
+        destination waits for the data connection (180 s plus this value).
+    type: int
+    default: 120
+  opportunistic_tries:
+    description:
+      - Number of creation attempts with opportunistic locking before a last, normal one, retried only when the
+        destination answers C(temp_insufficient_resources). Needs an iallocator.
+    type: int
+    default: 0
+  opportunistic_delay:
+    description:
+      - Seconds between opportunistic attempts, jittered by 15 percent.
+    type: int
+    default: 30
+  timeout:
+    description:
+      - Overall deadline for the move in seconds. When it expires the module stops waiting, cancels queued jobs
+        and cleans up as after any failure.
+    type: int
+    default: 3600
+  cleanup:
+    description:
+      - After a failed move, remove an instance this run created on the destination that did not receive its
+        data. Set to V(false) to keep it for debugging; the failure message then says where it is.
+    type: bool
+    default: true
+notes:
+  - Both clusters must share the same cluster domain secret, the source nodes must reach the destination nodes'
+    primary IPs on TCP ports above 1024, and the OS definition must exist on the destination.
+  - "O(source) and O(destination) are whole dictionaries for C(module_defaults): a task that sets
+    O(destination) replaces the default's O(destination) entirely."
+seealso:
+  - name: Ganeti RAPI documentation
+    description: The Remote API this module uses.
+    link: https://docs.ganeti.org/docs/ganeti/3.0/html/rapi.html
+  - name: move-instance
+    description: Ganeti's own command line tool for the same move.
+    link: https://docs.ganeti.org/docs/ganeti/3.0/html/move-instance.html
+'''
+
+EXAMPLES = r'''
+- name: Move web1 from cluster A to cluster B
+  ganeti.rapi.ganeti_move_instance:
+    name: web1.example.org
+    source:
+      host: cluster-a.example.org
+      username: mover
+      password_file: /etc/ganeti-move/password
+      ca_path: /etc/ganeti-move/cluster-a-rapi.pem
+    destination:
+      host: cluster-b.example.org
+      ca_path: /etc/ganeti-move/cluster-b-rapi.pem
+  delegate_to: localhost
+
+- name: Move and rename onto a chosen node, keeping the source, with new NIC link and memory
+  ganeti.rapi.ganeti_move_instance:
+    name: db1.example.org
+    destination_name: db1-new.example.org
+    primary_node: node3.cluster-b.example.org
+    keep_source: true
+    beparams:
+      maxmem: 2048
+      minmem: 2048
+    nics:
+      - link: br-new
+        mac: generate
+    compress: gzip-fast
+    source:
+      host: cluster-a.example.org
+      username: mover
+      password: "{{ vault_rapi_password }}"
+      ca_path: /etc/ganeti-move/cluster-a-rapi.pem
+    destination:
+      host: cluster-b.example.org
+      ca_path: /etc/ganeti-move/cluster-b-rapi.pem
+  delegate_to: localhost
+
+- name: Connection settings once for all tasks of the action group
+  module_defaults:
+    group/ganeti.rapi.ganeti:
+      source:
+        host: cluster-a.example.org
+        username: mover
+        password_file: /etc/ganeti-move/password
+        ca_path: /etc/ganeti-move/cluster-a-rapi.pem
+      destination:
+        host: cluster-b.example.org
+        ca_path: /etc/ganeti-move/cluster-b-rapi.pem
+  block:
+    - name: Move the app servers one after the other
+      ganeti.rapi.ganeti_move_instance:  # noqa: args[module]
+        name: "{{ item }}"
+      loop:
+        - app1.example.org
+        - app2.example.org
+      delegate_to: localhost
+
+- name: Move many instances in parallel with async, then wait for all of them
+  ganeti.rapi.ganeti_move_instance:
+    name: "{{ item }}"
+    source: "{{ ganeti_source }}"
+    destination: "{{ ganeti_destination }}"
+  loop: "{{ instances_to_move }}"
+  async: 3600
+  poll: 0
+  register: moves
+  delegate_to: localhost
+
+- name: Wait for every move started above
+  ansible.builtin.async_status:
+    jid: "{{ item.ansible_job_id }}"
+  loop: "{{ moves.results }}"
+  register: finished
+  until: finished.finished
+  retries: 360
+  delay: 10
+  delegate_to: localhost
+
+# Inventory-driven: every instance is an inventory host of group "to_move";
+# run with ansible-playbook -f 8 to move eight at a time.
+- name: Move each inventory host's instance
+  ganeti.rapi.ganeti_move_instance:
+    name: "{{ inventory_hostname }}"
+    source: "{{ ganeti_source }}"
+    destination: "{{ ganeti_destination }}"
+  delegate_to: localhost
+
+- name: Preflight only (read-only; also run as ansible-playbook --check)
+  ganeti.rapi.ganeti_move_instance:
+    name: web1.example.org
+    source: "{{ ganeti_source }}"
+    destination: "{{ ganeti_destination }}"
+  check_mode: true
+  delegate_to: localhost
+
+# Ad-hoc, with credentials from the environment (GANETI_USERNAME, GANETI_PASSWORD, ...):
+#   ansible localhost -m ganeti.rapi.ganeti_move_instance \
+#     -a 'name=web1.example.org source={"host":"cluster-a.example.org"} destination={"host":"cluster-b.example.org"}'
+'''
+
+RETURN = r'''
+msg:
+  description: What happened, in one sentence.
+  returned: always
+  type: str
+  sample: web1.example.org moved to cluster-b.example.org as web1.example.org
+state:
+  description: V(moved), V(already_moved) (only the destination has it), V(kept_both) (both have it and
+    O(keep_source) is set) or V(would_move) (check mode).
+  returned: success
+  type: str
+  sample: moved
+instance:
+  description: The instance as found on the destination after the move (or before, in check mode when it is
+    already there).
+  returned: when the instance is on the destination
+  type: dict
+  contains:
+    name:
+      description: Instance name on the destination.
+      type: str
+      sample: web1.example.org
+    cluster:
+      description: Destination cluster name.
+      type: str
+      sample: cluster-b.example.org
+    primary_node:
+      description: Primary node on the destination.
+      type: str
+      sample: node1.cluster-b.example.org
+    secondary_nodes:
+      description: Secondary nodes on the destination.
+      type: list
+      elements: str
+      sample: []
+    disk_template:
+      description: Disk template on the destination.
+      type: str
+      sample: file
+    disk_sizes:
+      description: Disk sizes in MiB.
+      type: list
+      elements: int
+      sample: [1024]
+    admin_state:
+      description: Ganeti's admin state (V(up), V(down), V(offline)).
+      type: str
+      sample: up
+    status:
+      description: Ganeti's run status, for example V(running) or V(ADMIN_down).
+      type: str
+      sample: running
+source:
+  description: The source side as used (no credential is ever returned).
+  returned: always
+  type: dict
+  contains:
+    host:
+      description: RAPI host.
+      type: str
+    port:
+      description: RAPI port.
+      type: int
+    username:
+      description: RAPI user.
+      type: str
+    ca_path:
+      description: CA file used.
+      type: str
+    validate_certs:
+      description: Whether the certificate was verified.
+      type: bool
+    tls:
+      description: How the certificate was checked, V(pinned) (the exact certificate in O(source.ca_path)),
+        V(verified) (chain and host name) or V(unverified).
+      type: str
+    requests:
+      description: Number of RAPI requests sent to this side.
+      type: int
+    instance:
+      description: Name of the instance on this side.
+      type: str
+destination:
+  description: The destination side as used, with the same keys as RV(source) plus its cluster name.
+  returned: always
+  type: dict
+  contains:
+    cluster:
+      description: Destination cluster name as its RAPI reports it.
+      type: str
+    instance:
+      description: Name of the instance on this side.
+      type: str
+jobs:
+  description: The Ganeti jobs this run submitted, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    side:
+      description: V(source) or V(destination).
+      type: str
+    id:
+      description: Job id on that cluster.
+      type: raw
+    operation:
+      description: V(instance-info), V(prepare-export), V(create), V(export), V(remove) or V(startup).
+      type: str
+    status:
+      description: Final job status (V(success), V(error), V(canceled)) or the last one seen.
+      type: str
+    received_ts:
+      description: When the cluster received the job (seconds since the epoch).
+      type: float
+    start_ts:
+      description: When it started.
+      type: float
+    end_ts:
+      description: When it ended.
+      type: float
+steps:
+  description: The move's steps and how long each took, in order (preflight, prepare, create, export, import,
+    verify).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Step name.
+      type: str
+    seconds:
+      description: Duration.
+      type: float
+handoff:
+  description: Wall-clock timestamps of the hand-off between the clusters, to measure orchestration latency.
+  returned: when a move ran
+  type: dict
+  contains:
+    remote_import_logged:
+      description: When the destination logged its import endpoints.
+      type: float
+    remote_import_seen:
+      description: When this module received them.
+      type: float
+    export_submitted:
+      description: When this module had submitted the export.
+      type: float
+duration:
+  description: Seconds the module ran.
+  returned: always
+  type: float
+  sample: 11.2
+side:
+  description: On failure, the side that failed (V(source), V(destination), V(both) or V(input)).
+  returned: failed
+  type: str
+step:
+  description: On failure, the step that failed.
+  returned: failed
+  type: str
+job_id:
+  description: On failure, the Ganeti job that failed, if any.
+  returned: failed
+  type: raw
+ganeti_error:
+  description: On failure, Ganeti's own error text, if any.
+  returned: failed
+  type: str
+recovery:
+  description: On failure, what the module did to leave both clusters clean.
+  returned: failed
+  type: list
+  elements: str
+'''
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.ganeti.rapi.plugins.module_utils.connection_options import (
+    ConnectionOptionError, connection_argument_spec, make_client, public_summary, resolve_connections,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove, MoveError, MoveSpec
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import (
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, RapiError,
+)
+
+SPEC_OPTIONS = ("name", "destination_name", "primary_node", "secondary_node", "iallocator", "disk_template",
+                "compress", "beparams", "hvparams", "osparams", "nics", "keep_source", "start", "shutdown_timeout",
+                "opportunistic_tries", "opportunistic_delay", "timeout", "cleanup")
+
+
+def argument_spec():
+    return dict(
+        name=dict(type="str", required=True),
+        destination_name=dict(type="str"),
+        source=dict(type="dict", required=True, options=connection_argument_spec()),
+        destination=dict(type="dict", required=True, options=connection_argument_spec()),
+        primary_node=dict(type="str"),
+        secondary_node=dict(type="str"),
+        iallocator=dict(type="str"),
+        disk_template=dict(type="str"),
+        compress=dict(type="str", default="none"),
+        beparams=dict(type="dict"),
+        hvparams=dict(type="dict"),
+        osparams=dict(type="dict"),
+        nics=dict(type="list", elements="dict"),
+        keep_source=dict(type="bool", default=False),
+        start=dict(type="bool"),
+        shutdown_timeout=dict(type="int", default=120),
+        opportunistic_tries=dict(type="int", default=0),
+        opportunistic_delay=dict(type="int", default=30),
+        timeout=dict(type="int", default=3600),
+        cleanup=dict(type="bool", default=True),
+    )
+
+
+def instance_summary(row, cluster):
+    if not row:
+        return None
+    return {"name": row.get("name"), "cluster": cluster, "primary_node": row.get("pnode"),
+            "secondary_nodes": row.get("snodes") or [], "disk_template": row.get("disk_template"),
+            "disk_sizes": row.get("disk.sizes") or [], "admin_state": row.get("admin_state"),
+            "status": row.get("status")}
+
+
+def check_numbers(module):
+    params = module.params
+    for option, low in (("timeout", 1), ("shutdown_timeout", 0), ("opportunistic_tries", 0),
+                        ("opportunistic_delay", 0)):
+        if params[option] < low:
+            module.fail_json(msg="%s must be at least %d, got %d" % (option, low, params[option]), side="input",
+                             step="arguments")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("iallocator", "primary_node"), ("iallocator", "secondary_node")],
+        required_by={"secondary_node": "primary_node"},
+        supports_check_mode=True,
+    )
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+    check_numbers(module)
+    started = time.monotonic()
+    params = module.params
+    try:
+        src_settings, dst_settings = resolve_connections(params["source"], params["destination"])
+        source = make_client("source", src_settings)
+        destination = make_client("destination", dst_settings)
+    except (ConnectionOptionError, RapiError) as exc:
+        module.fail_json(msg=str(exc), side="input", step="arguments")
+
+    spec = MoveSpec(**dict((key, params[key]) for key in SPEC_OPTIONS))
+    move = InstanceMove(source, destination, spec, progress=lambda name, seconds: module.debug(
+        "ganeti_move_instance %s: step %s took %.3fs" % (params["name"], name, seconds)))
+
+    def sides(outcome):
+        src = public_summary("source", src_settings, source)
+        src["instance"] = spec.name
+        dst = public_summary("destination", dst_settings, destination)
+        dst["instance"] = spec.destination_name
+        dst["cluster"] = outcome.destination_cluster if outcome else None
+        return src, dst
+
+    try:
+        outcome = move.check() if module.check_mode else move.run()
+    except MoveError as exc:
+        outcome = exc.outcome or move.outcome
+        src, dst = sides(outcome)
+        module.fail_json(msg=str(exc), side=exc.side, step=exc.step, job_id=exc.job_id,
+                         ganeti_error=exc.ganeti_error, recovery=exc.recovery, jobs=outcome.jobs,
+                         steps=outcome.steps, source=src, destination=dst,
+                         duration=round(time.monotonic() - started, 3))
+
+    src, dst = sides(outcome)
+    result = dict(changed=outcome.changed, msg=outcome.message, state=outcome.state,
+                  instance=instance_summary(outcome.instance, outcome.destination_cluster),
+                  source=src, destination=dst, jobs=outcome.jobs, steps=outcome.steps,
+                  duration=round(time.monotonic() - started, 3))
+    if outcome.handoff:
+        result["handoff"] = outcome.handoff
+    if module._diff:
+        before_on = "source" if outcome.source_instance else "destination"
+        after_on = before_on if not outcome.changed else "destination"
+        result["diff"] = {
+            "before": {"instance": spec.name if before_on == "source" else spec.destination_name,
+                       "cluster": src["host"] if before_on == "source" else dst["cluster"]},
+            "after": {"instance": spec.destination_name if after_on == "destination" else spec.name,
+                      "cluster": dst["cluster"] if after_on == "destination" else src["host"]},
+        }
+        if outcome.changed and spec.keep_source:
+            result["diff"]["after"]["kept_on"] = src["host"]
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
