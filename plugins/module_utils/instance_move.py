@@ -34,6 +34,8 @@ INSTANCE_FIELDS = ["name", "admin_state", "oper_state", "pnode", "snodes", "disk
 # stays "success" (see docs/failures.md).
 IMPORT_FAILURE_MARKERS = ("were not imported successfully", "failed to receive data")
 COMPRESS_ALWAYS_ALLOWED = "none"
+# Hypervisor parameters Ganeti only accepts cluster-wide (its HVC_GLOBALS).
+GLOBAL_HVPARAMS = ("migration_bandwidth", "migration_mode", "migration_port", "xen_cmd")
 
 
 class MoveSpec:
@@ -282,6 +284,11 @@ class InstanceMove:
                    "choose a compression tool that both clusters list in gnt-cluster info")
         self._check_params("beparams", spec.beparams, (info.get("beparams") or {}).get("default"))
         self._check_params("hvparams", spec.hvparams, (info.get("hvparams") or {}).get(hypervisor))
+        global_only = sorted(set(spec.hvparams) & set(GLOBAL_HVPARAMS))
+        if global_only:
+            refuse("hvparams %s can only be set for the whole destination cluster, not per instance"
+                   % ", ".join(global_only), "set them with gnt-cluster modify -H on the destination, or drop them",
+                   side="input")
         if spec.primary_node or spec.secondary_node:
             self._check_nodes()
         elif not (spec.iallocator or info.get("default_iallocator")):

@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Real moves between the lab's two Ganeti 3.0.2 clusters, driven by ansible-playbook."""
+
+import json
+import os
+
+from conftest import LAB_DIR, connection, move_task, play, save_task
+
+
+def test_plain_move_preserves_disk_bytes_and_rerun_is_unchanged(runner, instances, cluster_a, cluster_b):
+    name = instances.create(cluster_a)
+    before = cluster_a.disk_md5(name)
+    jobs_b = cluster_b.job_count()
+
+    result = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b))))
+    move = result.registered["move"]
+    assert move.get("failed") is not True, result
+    assert move["changed"] is True and move["state"] == "moved"
+
+    assert name not in cluster_a.instances()
+    on_b = cluster_b.instances()[name]
+    assert on_b["status"] == "running" and on_b["pnode"] == cluster_b.node
+    assert cluster_b.disk_md5(name) == before
+    assert move["instance"]["cluster"] == cluster_b.name
+    assert move["instance"]["disk_template"] == "file"
+    # four jobs: instance info, prepare-export, export on A; create on B
+    assert [(j["side"], j["operation"], j["status"]) for j in move["jobs"]] == [
+        ("source", "instance-info", "success"), ("source", "prepare-export", "success"),
+        ("destination", "create", "success"), ("source", "export", "success")]
+    assert cluster_b.job_count() == jobs_b + 1
+    assert [s["name"] for s in move["steps"]] == ["preflight", "prepare", "create", "export", "import", "verify"]
+    assert move["source"]["tls"] == "pinned" and move["destination"]["tls"] == "pinned"
+
+    again = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b))))
+    second = again.registered["move"]
+    assert second.get("failed") is not True, again
+    assert second["changed"] is False and second["state"] == "already_moved"
+    assert "already on the destination" in second["msg"]
+    assert cluster_b.job_count() == jobs_b + 1  # the re-run submitted nothing
+    assert cluster_b.disk_md5(name) == before
+
+
+def test_rename_with_explicit_primary_node(runner, instances, cluster_a, cluster_b):
+    name = instances.create(cluster_a)
+    new_name = instances.name("renamed")
+    before = cluster_a.disk_md5(name)
+
+    result = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b),
+                                            destination_name=new_name, primary_node=cluster_b.node)))
+    move = result.registered["move"]
+    assert move.get("failed") is not True, result
+    assert move["instance"]["name"] == new_name
+    assert name not in cluster_a.instances()
+    assert name not in cluster_b.instances()
+    assert cluster_b.instances()[new_name]["pnode"] == cluster_b.node
+    assert cluster_b.disk_md5(new_name) == before
+
+
+def test_keep_source_leaves_both_copies(runner, instances, cluster_a, cluster_b):
+    name = instances.create(cluster_a)
+    before = cluster_a.disk_md5(name)
+
+    result = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b), keep_source=True,
+                                            start=False)))
+    move = result.registered["move"]
+    assert move.get("failed") is not True, result
+    assert move["changed"] is True
+    on_a = cluster_a.instances()[name]
+    assert on_a["admin_state"] == "up" and on_a["status"] == "running"  # started again after the copy
+    assert cluster_b.instances()[name]["admin_state"] == "down"  # start: false
+    assert cluster_a.disk_md5(name) == before
+    assert cluster_b.disk_md5(name) == before
+
+    again = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b), keep_source=True)))
+    assert again.registered["move"]["changed"] is False
+    assert again.registered["move"]["state"] == "kept_both"
+
+    refused = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b))))
+    failed = refused.registered["move"]
+    assert failed["failed"] is True and failed["side"] == "both"
+    assert name in failed["msg"] and "neither was touched" in failed["msg"]
+    assert name in cluster_a.instances() and name in cluster_b.instances()
+
+
+def test_nic_and_parameter_overrides_reach_the_destination(runner, instances, cluster_a, cluster_b):
+    name = instances.create(cluster_a)
+    mac = "aa:00:00:5e:77:%02x" % (os.getpid() % 256)
+    result = runner.playbook(play(move_task(
+        name, connection(cluster_a), connection(cluster_b),
+        beparams={"maxmem": 256, "minmem": 192, "vcpus": 2},
+        nics=[{"mac": mac}],
+    )))
+    move = result.registered["move"]
+    assert move.get("failed") is not True, result
+    assert cluster_b.instance_field(name, "nic.mac/0") == mac
+    assert cluster_b.instance_field(name, "be/maxmem") == "256M"
+    assert cluster_b.instance_field(name, "be/minmem") == "192M"
+    assert cluster_b.instance_field(name, "be/vcpus") == "2"
+
+
+def test_parameter_ganeti_refuses_is_refused_before_any_job(runner, instances, cluster_a, cluster_b):
+    # The fake hypervisor's only parameter is cluster-wide in Ganeti; unknown
+    # backend parameters are refused as well, both before anything runs.
+    name = instances.create(cluster_a)
+    jobs = (cluster_a.job_count(), cluster_b.job_count())
+    for options, words in (({"hvparams": {"migration_mode": "non-live"}}, "whole destination cluster"),
+                           ({"beparams": {"maxmemory": 256}}, "unknown parameter(s) maxmemory")):
+        result = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b), **options)))
+        move = result.registered["move"]
+        assert move["failed"] is True and move["step"] == "preflight", result
+        assert words in move["msg"]
+        assert move["jobs"] == []
+    assert (cluster_a.job_count(), cluster_b.job_count()) == jobs
+    assert cluster_a.instances()[name]["status"] == "running" and name not in cluster_b.instances()
+
+
+def test_check_mode_touches_nothing(runner, instances, cluster_a, cluster_b):
+    name = instances.create(cluster_a)
+    jobs = (cluster_a.job_count(), cluster_b.job_count())
+    lists = (cluster_a.instances(), cluster_b.instances())
+
+    result = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b))),
+                             args=["--check", "--diff"])
+    move = result.registered["move"]
+    assert move.get("failed") is not True, result
+    assert move["changed"] is True and move["state"] == "would_move"
+    assert move["jobs"] == []
+    assert (cluster_a.job_count(), cluster_b.job_count()) == jobs
+    assert (cluster_a.instances(), cluster_b.instances()) == lists
+    assert move["diff"]["before"]["cluster"] == "127.0.0.1"
+    assert move["diff"]["after"] == {"instance": name, "cluster": cluster_b.name}
+
+    missing = runner.playbook(play(move_task("nope-%s" % name, connection(cluster_a), connection(cluster_b))),
+                              args=["--check"])
+    assert missing.registered["move"]["failed"] is True
+    assert "exists on neither cluster" in missing.registered["move"]["msg"]
+
+
+def test_parallel_moves_with_async_loop(runner, instances, cluster_a, cluster_b):
+    names = [instances.create(cluster_a) for _ in range(3)]
+    sums = dict((n, cluster_a.disk_md5(n)) for n in names)
+    tasks = [
+        {"name": "start moves", "ganeti.rapi.ganeti_move_instance": {
+            "name": "{{ item }}", "source": connection(cluster_a), "destination": connection(cluster_b)},
+         "loop": names, "async": 900, "poll": 0, "register": "started"},
+        {"name": "wait", "ansible.builtin.async_status": {"jid": "{{ item.ansible_job_id }}"},
+         "loop": "{{ started.results }}", "register": "finished", "until": "finished.finished",
+         "retries": 300, "delay": 2},
+        save_task("finished"),
+    ]
+    result = runner.playbook(play(tasks))
+    assert result.rc == 0, result
+    states = [r["state"] for r in result.registered["finished"]["results"]]
+    assert states == ["moved"] * 3
+    on_b = cluster_b.instances()
+    for name in names:
+        assert name in on_b and name not in cluster_a.instances()
+        assert cluster_b.disk_md5(name) == sums[name]
+
+
+def test_inventory_driven_moves_with_forks_and_one_failure(runner, instances, cluster_a, cluster_b):
+    names = [instances.create(cluster_a) for _ in range(3)]
+    sums = dict((n, cluster_a.disk_md5(n)) for n in names)
+    ghost = instances.name("ghost")  # resolvable, but exists nowhere: that move must fail
+    inventory = "[to_move]\n%s\n\n[to_move:vars]\nansible_connection=local\n" % "\n".join(names + [ghost])
+    tasks = [
+        {"name": "move", "ganeti.rapi.ganeti_move_instance": {
+            "name": "{{ inventory_hostname }}", "source": connection(cluster_a),
+            "destination": connection(cluster_b)},
+         "delegate_to": "localhost", "register": "move"},
+        {"name": "save", "ansible.builtin.copy": {"content": "{{ move | to_json }}",
+                                                  "dest": "@RESULTS@/{{ inventory_hostname }}.json"},
+         "delegate_to": "localhost"},
+    ]
+    result = runner.playbook(play(tasks, hosts="to_move"), inventory=inventory, args=["-f", "4"])
+    assert result.rc != 0, result  # one move failed: the run must say so
+    assert "exists on neither cluster" in result.output
+    on_b = cluster_b.instances()
+    for name in names:
+        assert result.registered[name]["state"] == "moved"
+        assert name in on_b and cluster_b.disk_md5(name) == sums[name]
+        assert name not in cluster_a.instances()
+    assert ghost not in on_b
+
+
+def test_adhoc_command_with_environment_credentials(runner, instances, cluster_a, cluster_b):
+    name = instances.create(cluster_a)
+    before = cluster_a.disk_md5(name)
+    with open(os.path.join(LAB_DIR, "rapi-password")) as handle:
+        password = handle.read().strip()
+    args = "name=%s source=%s destination=%s" % (
+        name, json.dumps({"host": "127.0.0.1", "port": cluster_a.port, "ca_path": cluster_a.ca_file}).replace(" ", ""),
+        json.dumps({"host": "127.0.0.1", "port": cluster_b.port, "ca_path": cluster_b.ca_file}).replace(" ", ""))
+    result = runner.adhoc(args, env={"GANETI_USERNAME": "lab", "GANETI_PASSWORD": password}, args=["-v"])
+    assert result.rc == 0, result
+    assert "CHANGED" in result.stdout
+    assert password not in result.output
+    assert name in cluster_b.instances() and name not in cluster_a.instances()
+    assert cluster_b.disk_md5(name) == before
+
+
+def test_wrong_ca_is_rejected_and_changes_nothing(runner, instances, cluster_a, cluster_b):
+    name = instances.create(cluster_a)
+    jobs = cluster_a.job_count()
+    result = runner.playbook(play(move_task(name, connection(cluster_a, ca_path=cluster_b.ca_file),
+                                            connection(cluster_b))))
+    move = result.registered["move"]
+    assert move["failed"] is True
+    assert move["side"] == "source" and "TLS verification" in move["msg"] and "ca_path" in move["msg"]
+    assert cluster_a.job_count() == jobs
+    assert name in cluster_a.instances() and name not in cluster_b.instances()
