@@ -102,8 +102,11 @@ def _resolve_side(side, given, environ, inherited):
     if explicit_secrets:
         other = "password_file" if explicit_secrets[0] == "password" else "password"
         resolved[other] = None
+    own_secret = resolved["password"] is not None or resolved["password_file"] is not None
     for setting in SETTINGS:
-        if resolved[setting] is None and inherited is not None and setting != "host":
+        if setting == "host" or (own_secret and setting in ("password", "password_file")):
+            continue  # a side with its own password (or file) never takes the other side's
+        if resolved[setting] is None and inherited is not None:
             resolved[setting] = inherited.get(setting)
         if resolved[setting] is None and setting in DEFAULTS:
             resolved[setting] = DEFAULTS[setting]

@@ -278,10 +278,15 @@ class InstanceMove:
             refuse("disk template %s is not enabled on %s (enabled: %s)"
                    % (template, cluster, ", ".join(info.get("enabled_disk_templates") or [])),
                    "choose disk_template from the enabled ones, or enable it with gnt-cluster modify")
-        allowed = info.get("compression_tools")
-        if spec.compress != COMPRESS_ALWAYS_ALLOWED and allowed is not None and spec.compress not in allowed:
-            refuse("compress %s is not allowed on %s (allowed: none, %s)" % (spec.compress, cluster, ", ".join(allowed)),
-                   "choose a compression tool that both clusters list in gnt-cluster info")
+        if spec.compress != COMPRESS_ALWAYS_ALLOWED:
+            # The source compresses, the destination decompresses: both must allow the tool.
+            source_info = self._call(SOURCE, "preflight", self.source.cluster_info)
+            for side, side_info in ((SOURCE, source_info), (DESTINATION, info)):
+                allowed = side_info.get("compression_tools")
+                if allowed is not None and spec.compress not in allowed:
+                    refuse("compress %s is not allowed on the %s cluster %s (allowed: none, %s)"
+                           % (spec.compress, side, side_info.get("name"), ", ".join(allowed)),
+                           "choose a compression tool that both clusters list in gnt-cluster info", side=side)
         self._check_params("beparams", spec.beparams, (info.get("beparams") or {}).get("default"))
         self._check_params("hvparams", spec.hvparams, (info.get("hvparams") or {}).get(hypervisor))
         global_only = sorted(set(spec.hvparams) & set(GLOBAL_HVPARAMS))
@@ -442,9 +447,7 @@ class InstanceMove:
 
     def _check_export(self, result):
         value = result.result
-        ok = (isinstance(value, (list, tuple)) and len(value) == 2 and value[0] is True
-              and isinstance(value[1], (list, tuple)) and value[1] and all(d is True for d in value[1]))
-        if not ok:
+        if not _export_complete(result):
             failed = []
             if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[1], (list, tuple)):
                 failed = [str(i) for i, d in enumerate(value[1]) if d is not True]
@@ -529,6 +532,18 @@ class InstanceMove:
         """Leave one good copy and no debris; return what was done, in words."""
         done = []
         self._cancel_queued(done)
+        export = [w for w in self._watches if w.side == SOURCE and w.operation == "export"]
+        if export and not self._settle(export[-1], done):
+            # The export may still finish and remove the source: whatever we
+            # removed now could be the last copy.
+            done.append("the source export job %s is still running, so nothing was removed or restarted; when it "
+                        "ends, check both clusters (gnt-instance list) and remove the copy you do not want"
+                        % export[-1].job_id)
+            return done
+        if export and _export_complete(export[-1].result) and not self.spec.keep_source:
+            done.append("the export sent every disk and Ganeti removes the source after that, so the destination "
+                        "copy %s was kept; check it with gnt-instance info" % self.spec.destination_name)
+            return done
         try:
             source_now = self.source.query_instance(self.spec.name, INSTANCE_FIELDS)
         except RapiError as exc:
@@ -544,15 +559,31 @@ class InstanceMove:
         self._restart_source(source_now, done)
         return done
 
+    def _settle(self, watch, done):
+        """Follow a job of this run to its end within a grace period; False if it is still running."""
+        if watch.finished:
+            return True
+        # An export whose peer went away fails within the import's connect
+        # window (180 s plus the shutdown timeout); a healthy one may need longer.
+        grace = Deadline(max(600, self.spec.shutdown_timeout + 300), self._clock)
+        try:
+            JobWaiter(self._client(watch), grace, sleep=self._sleep, clock=self._clock).wait(watch)
+        except (JobError, RapiError) as exc:
+            done.append("could not follow %s job %s to its end: %s" % (watch.side, watch.job_id, exc))
+            return False
+        return True
+
+    def _client(self, watch):
+        return self.source if watch.side == SOURCE else self.destination
+
     def _cancel_queued(self, done):
         for watch in self._watches:
             if watch.finished:
                 continue
             status = (watch.previous_info or ["queued"])[0]
             if status in ("queued", "waiting"):
-                client = self.source if watch.side == SOURCE else self.destination
                 try:
-                    client.cancel_job(watch.job_id)
+                    self._client(watch).cancel_job(watch.job_id)
                     done.append("cancelled %s job %s (%s)" % (watch.side, watch.job_id, watch.operation))
                 except RapiError as exc:
                     done.append("could not cancel %s job %s: %s" % (watch.side, watch.job_id, exc))
@@ -618,6 +649,15 @@ class InstanceMove:
                               "end_ts": watch.result.end_ts})
             self.outcome.jobs.append(entry)
         return self.outcome
+
+
+def _export_complete(result):
+    """True for a successful export job whose result is ``[true, [true, ...]]``: every disk was sent."""
+    if result is None or not result.succeeded:
+        return False
+    value = result.result
+    return (isinstance(value, (list, tuple)) and len(value) == 2 and value[0] is True
+            and isinstance(value[1], (list, tuple)) and bool(value[1]) and all(d is True for d in value[1]))
 
 
 def _single_instance(result):

@@ -179,7 +179,8 @@ class JobWaiter:
                                   watch.job_id)
                 if exc.kind in _TRANSIENT_KINDS or exc.status in _TRANSIENT_STATUSES:
                     now = self._clock()
-                    failing_since = failing_since or now
+                    if failing_since is None:
+                        failing_since = now
                     if now - failing_since < self.reconnect_for:
                         self._sleep(backoff)
                         backoff = min(backoff * 2, 5)

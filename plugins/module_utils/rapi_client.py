@@ -211,8 +211,14 @@ class RapiClient:
             session.verify = False
             self.tls_mode = "unverified"
         else:
-            context = make_ssl_context(self.ca_path)
             fingerprint = None
+            if self.ca_path:
+                _pem_certificates(self.ca_path)  # a clear error for an unusable file, before ssl's own
+            try:
+                context = make_ssl_context(self.ca_path)
+            except (ssl.SSLError, IOError, OSError) as exc:
+                raise RapiError("cannot load ca_path %s: %s" % (self.ca_path, exc), kind="tls", side=self.side,
+                                hint="Point ca_path at the cluster's RAPI certificate in PEM form")
             if self.ca_path:
                 session.verify = self.ca_path
                 fingerprint = self._pinned_fingerprint()
@@ -273,9 +279,10 @@ class RapiClient:
         try:
             response = self._session.request(method, url, **kwargs)
         except requests.exceptions.SSLError as exc:
-            raise RapiError("TLS verification of %s failed: %s" % (self.base_url, _short(exc)),
+            reason = _short(exc)
+            raise RapiError("TLS verification of %s failed: %s" % (self.base_url, reason),
                             method=method, path=path, side=self.side, kind="tls",
-                            hint=self._tls_hint())
+                            hint=self._tls_hint(reason))
         except requests.exceptions.Timeout:
             raise RapiError("no answer from %s within %ss" % (self.base_url, kwargs["timeout"]),
                             method=method, path=path, side=self.side, kind="timeout",
@@ -292,7 +299,10 @@ class RapiClient:
             raise RapiError("answer is not JSON: %r" % response.text[:200], status=response.status_code,
                             method=method, path=path, side=self.side, kind="protocol")
 
-    def _tls_hint(self):
+    def _tls_hint(self, reason=""):
+        if "mismatch" in reason or "doesn't match" in reason or "not valid for" in reason:
+            return ("the certificate is valid but issued for another name: connect with a host name the "
+                    "certificate lists, or put that server's own certificate in ca_path to pin it")
         if self.ca_path:
             return ("ca_path %s does not match the server's certificate; use that cluster's certificate "
                     "(openssl x509 -in /var/lib/ganeti/rapi.pem on its master)" % self.ca_path)

@@ -1,0 +1,315 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""resolve_connections: task values, environment, inheritance, defaults, errors."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.ganeti.rapi.plugins.module_utils.connection_options import (
+    ConnectionOptionError, connection_argument_spec, make_client, public_summary, resolve_connections,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient
+
+SRC_PW = "source-SECRET-pw-1"
+DST_PW = "destination-SECRET-pw-2"
+
+
+def side(**values):
+    """A side as AnsibleModule hands it over: every suboption present, unset ones None."""
+    given = dict((name, None) for name in connection_argument_spec())
+    given.update(values)
+    return given
+
+
+@pytest.fixture
+def ca_file(tmp_path):
+    path = tmp_path / "cluster-a.pem"
+    path.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    return str(path)
+
+
+@pytest.fixture
+def pw_file(tmp_path):
+    def make(name, content):
+        path = tmp_path / name
+        path.write_text(content)
+        return str(path)
+    return make
+
+
+def test_defaults():
+    src, dst = resolve_connections(side(host="a.test"), side(host="b.test"), environ={})
+    for settings in (src, dst):
+        assert settings["port"] == 5080
+        assert settings["validate_certs"] is True
+        assert settings["request_timeout"] == 60
+        assert settings["username"] is None and settings["password"] is None and settings["ca_path"] is None
+    assert (src["host"], dst["host"]) == ("a.test", "b.test")
+
+
+def test_destination_inherits_everything_but_the_host(ca_file):
+    src, dst = resolve_connections(
+        side(host="a.test", port=15080, username="mover", password=SRC_PW, ca_path=ca_file, validate_certs=False,
+             request_timeout=33),
+        side(host="b.test"), environ={})
+
+    assert dst == {"host": "b.test", "port": 15080, "username": "mover", "password": SRC_PW,
+                   "password_file": None, "ca_path": ca_file, "validate_certs": False, "request_timeout": 33}
+    assert src["host"] == "a.test"
+
+
+def test_destination_host_is_never_inherited():
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test"), side(), environ={})
+    assert "destination.host is required" in str(info.value)
+    assert "GANETI_DESTINATION_HOST" in str(info.value)
+
+
+def test_destination_own_values_beat_inherited_ones(tmp_path, ca_file):
+    other_ca = tmp_path / "b.pem"
+    other_ca.write_text("x")
+    src, dst = resolve_connections(
+        side(host="a.test", port=15080, username="mover", password=SRC_PW, ca_path=ca_file),
+        side(host="b.test", port=25080, username="other", password=DST_PW, ca_path=str(other_ca),
+             validate_certs=True, request_timeout=5),
+        environ={})
+    assert (dst["port"], dst["username"], dst["password"], dst["ca_path"], dst["request_timeout"]) == (
+        25080, "other", DST_PW, str(other_ca), 5)
+    assert (src["port"], src["username"], src["password"]) == (15080, "mover", SRC_PW)
+
+
+def test_explicit_false_validate_certs_on_destination_is_kept():
+    src, dst = resolve_connections(side(host="a.test"), side(host="b.test", validate_certs=False), environ={})
+    assert dst["validate_certs"] is False
+
+
+def test_environment_fallbacks_for_both_sides(ca_file):
+    environ = {
+        "GANETI_SOURCE_HOST": "env-a.test", "GANETI_SOURCE_PORT": "15080", "GANETI_SOURCE_USERNAME": "srcuser",
+        "GANETI_SOURCE_PASSWORD": SRC_PW, "GANETI_SOURCE_CA_PATH": ca_file, "GANETI_SOURCE_VALIDATE_CERTS": "no",
+        "GANETI_SOURCE_REQUEST_TIMEOUT": "45",
+        "GANETI_DESTINATION_HOST": "env-b.test", "GANETI_DESTINATION_PORT": "25080",
+        "GANETI_DESTINATION_USERNAME": "dstuser", "GANETI_DESTINATION_PASSWORD": DST_PW,
+        "GANETI_DESTINATION_VALIDATE_CERTS": "yes", "GANETI_DESTINATION_REQUEST_TIMEOUT": "7",
+    }
+    src, dst = resolve_connections(side(), side(), environ=environ)
+    assert src == {"host": "env-a.test", "port": 15080, "username": "srcuser", "password": SRC_PW,
+                   "password_file": None, "ca_path": ca_file, "validate_certs": False, "request_timeout": 45}
+    assert dst == {"host": "env-b.test", "port": 25080, "username": "dstuser", "password": DST_PW,
+                   "password_file": None, "ca_path": ca_file, "validate_certs": True, "request_timeout": 7}
+
+
+def test_shared_credentials_apply_to_the_source_and_reach_the_destination_by_inheritance():
+    environ = {"GANETI_USERNAME": "shared", "GANETI_PASSWORD": SRC_PW}
+    src, dst = resolve_connections(side(host="a.test"), side(host="b.test"), environ=environ)
+    assert (src["username"], src["password"]) == ("shared", SRC_PW)
+    assert (dst["username"], dst["password"]) == ("shared", SRC_PW)
+
+
+def test_shared_credentials_do_not_beat_the_source_specific_ones():
+    environ = {"GANETI_USERNAME": "shared", "GANETI_PASSWORD": "shared-pw", "GANETI_SOURCE_USERNAME": "srcuser",
+               "GANETI_SOURCE_PASSWORD": SRC_PW}
+    src, dst = resolve_connections(side(host="a.test"), side(host="b.test"), environ=environ)
+    assert (src["username"], src["password"]) == ("srcuser", SRC_PW)
+    # the destination inherits the source's resolved values, not the shared variables
+    assert (dst["username"], dst["password"]) == ("srcuser", SRC_PW)
+
+
+def test_shared_credentials_are_not_used_directly_for_the_destination():
+    environ = {"GANETI_USERNAME": "shared", "GANETI_PASSWORD": "shared-pw"}
+    src, dst = resolve_connections(side(host="a.test", username="mover", password=SRC_PW),
+                                   side(host="b.test"), environ=environ)
+    assert (dst["username"], dst["password"]) == ("mover", SRC_PW)
+
+
+def test_empty_environment_values_are_ignored():
+    environ = {"GANETI_SOURCE_PORT": "", "GANETI_SOURCE_USERNAME": "", "GANETI_USERNAME": "shared"}
+    src, dst = resolve_connections(side(host="a.test"), side(host="b.test"), environ=environ)
+    assert src["port"] == 5080
+    assert src["username"] == "shared"
+
+
+def test_task_values_beat_the_environment():
+    environ = {"GANETI_SOURCE_HOST": "env-a.test", "GANETI_SOURCE_PORT": "1111", "GANETI_SOURCE_USERNAME": "envuser",
+               "GANETI_SOURCE_PASSWORD": "env-pw", "GANETI_DESTINATION_HOST": "env-b.test",
+               "GANETI_DESTINATION_PORT": "2222", "GANETI_DESTINATION_VALIDATE_CERTS": "false"}
+    src, dst = resolve_connections(side(host="a.test", port=15080, username="mover", password=SRC_PW),
+                                   side(host="b.test", port=25080, validate_certs=True), environ=environ)
+    assert (src["host"], src["port"], src["username"], src["password"]) == ("a.test", 15080, "mover", SRC_PW)
+    assert (dst["host"], dst["port"], dst["validate_certs"]) == ("b.test", 25080, True)
+
+
+def test_destination_environment_beats_inheritance():
+    environ = {"GANETI_DESTINATION_PORT": "25080", "GANETI_DESTINATION_USERNAME": "dstuser"}
+    src, dst = resolve_connections(side(host="a.test", port=15080, username="mover", password=SRC_PW),
+                                   side(host="b.test"), environ=environ)
+    assert (dst["port"], dst["username"], dst["password"]) == (25080, "dstuser", SRC_PW)
+
+
+def test_password_and_password_file_both_explicit_is_an_error(pw_file):
+    path = pw_file("pw", SRC_PW)
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test", username="u", password="x", password_file=path),
+                            side(host="b.test"), environ={})
+    assert "source: password and password_file are mutually exclusive" == str(info.value)
+
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test"), side(host="b.test", username="u", password="x", password_file=path),
+                            environ={})
+    assert str(info.value).startswith("destination:")
+
+
+def test_password_file_is_read(pw_file):
+    path = pw_file("pw", "\n%s\n" % SRC_PW)
+    src, dst = resolve_connections(side(host="a.test", username="mover", password_file=path),
+                                   side(host="b.test"), environ={})
+    assert src["password"] == SRC_PW
+    assert dst["password"] == SRC_PW
+
+
+def test_password_file_from_the_environment(pw_file):
+    path = pw_file("pw", SRC_PW)
+    src, dst = resolve_connections(side(host="a.test", username="mover"), side(host="b.test"),
+                                   environ={"GANETI_SOURCE_PASSWORD_FILE": path})
+    assert src["password"] == SRC_PW
+
+
+def test_explicit_password_beats_a_password_file_from_the_environment(pw_file):
+    path = pw_file("pw", "file-pw")
+    src, dst = resolve_connections(side(host="a.test", username="mover", password=SRC_PW), side(host="b.test"),
+                                   environ={"GANETI_SOURCE_PASSWORD_FILE": path})
+    assert src["password"] == SRC_PW
+    assert src["password_file"] is None
+
+
+def test_explicit_password_file_beats_a_password_from_the_environment(pw_file):
+    path = pw_file("pw", SRC_PW)
+    src, dst = resolve_connections(side(host="a.test", username="mover", password_file=path), side(host="b.test"),
+                                   environ={"GANETI_SOURCE_PASSWORD": "env-pw", "GANETI_PASSWORD": "shared-pw"})
+    assert src["password"] == SRC_PW
+
+
+@pytest.mark.parametrize("how", ["task", "environment"])
+def test_destination_password_file_beats_the_inherited_password(pw_file, how):
+    path = pw_file("dst-pw", DST_PW)
+    if how == "task":
+        destination, environ = side(host="b.test", password_file=path), {}
+    else:
+        destination, environ = side(host="b.test"), {"GANETI_DESTINATION_PASSWORD_FILE": path}
+    src, dst = resolve_connections(side(host="a.test", username="mover", password=SRC_PW), destination,
+                                   environ=environ)
+    assert src["password"] == SRC_PW
+    assert dst["password"] == DST_PW
+
+
+def test_destination_password_beats_the_inherited_password_file(pw_file):
+    path = pw_file("src-pw", SRC_PW)
+    src, dst = resolve_connections(side(host="a.test", username="mover", password_file=path),
+                                   side(host="b.test", password=DST_PW), environ={})
+    assert (src["password"], dst["password"]) == (SRC_PW, DST_PW)
+
+
+def test_password_file_errors_name_the_side_and_hide_the_content(pw_file, tmp_path):
+    path = pw_file("pw", "line-one-%s\nline-two-%s\n" % (SRC_PW, SRC_PW))
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test", username="mover", password_file=path), side(host="b.test"),
+                            environ={})
+    assert str(info.value).startswith("source: password_file %s has 2 non-empty lines" % path)
+    assert SRC_PW not in str(info.value)
+
+    missing = str(tmp_path / "missing")
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test"), side(host="b.test", username="u", password_file=missing),
+                            environ={})
+    assert str(info.value).startswith("destination: cannot read password_file %s" % missing)
+
+
+@pytest.mark.parametrize("given, environ, expected", [
+    ({"port": 0}, {}, "source.port must be between 1 and 65535, got 0"),
+    ({"port": 70000}, {}, "source.port must be between 1 and 65535, got 70000"),
+    ({}, {"GANETI_SOURCE_PORT": "http"}, "source.port must be a whole number, got 'http'"),
+    ({"request_timeout": 0}, {}, "source.request_timeout must be at least 1 second"),
+    ({}, {"GANETI_SOURCE_VALIDATE_CERTS": "maybe"}, "source.validate_certs must be a boolean, got 'maybe'"),
+])
+def test_bad_source_values(given, environ, expected):
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test", **given), side(host="b.test"), environ=environ)
+    assert expected in str(info.value)
+
+
+def test_bad_destination_port_names_the_destination():
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test"), side(host="b.test"), environ={"GANETI_DESTINATION_PORT": "99999"})
+    assert "destination.port must be between 1 and 65535" in str(info.value)
+
+
+@pytest.mark.parametrize("which", ["source", "destination"])
+def test_empty_host(which):
+    sides = {"source": side(host="a.test"), "destination": side(host="b.test")}
+    sides[which] = side(host="   ")
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(sides["source"], sides["destination"], environ={})
+    assert str(info.value) == "%s.host is empty" % which
+
+
+def test_missing_source_host():
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(), side(host="b.test"), environ={})
+    assert "source.host is required (or set GANETI_SOURCE_HOST)" == str(info.value)
+
+
+def test_host_is_stripped():
+    src, dst = resolve_connections(side(host="  a.test "), side(host="b.test"), environ={})
+    assert src["host"] == "a.test"
+
+
+def test_password_without_username():
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test", password=SRC_PW), side(host="b.test"), environ={})
+    assert "source: a password is set but no username" in str(info.value)
+    assert SRC_PW not in str(info.value)
+
+
+def test_ca_path_must_be_a_file(tmp_path):
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test", ca_path=str(tmp_path / "nope.pem")), side(host="b.test"), environ={})
+    assert "source.ca_path" in str(info.value) and "is not a file" in str(info.value)
+
+
+def test_none_sides_use_the_environment():
+    src, dst = resolve_connections(None, None, environ={"GANETI_SOURCE_HOST": "a.test",
+                                                        "GANETI_DESTINATION_HOST": "b.test"})
+    assert (src["host"], dst["host"]) == ("a.test", "b.test")
+
+
+def test_os_environ_is_the_default(monkeypatch):
+    monkeypatch.setenv("GANETI_SOURCE_HOST", "from-os-environ.test")
+    monkeypatch.setenv("GANETI_DESTINATION_HOST", "b.test")
+    src, dst = resolve_connections(side(), side())
+    assert src["host"] == "from-os-environ.test"
+
+
+def test_argument_spec_marks_the_password_no_log():
+    spec = connection_argument_spec()
+    assert spec["password"]["no_log"] is True
+    assert all("default" not in option for option in spec.values())  # defaults come from resolve_connections
+
+
+def test_make_client_and_public_summary(ca_file):
+    src, dst = resolve_connections(side(host="a.test", port=15080, username="mover", password=SRC_PW, ca_path=ca_file,
+                                        request_timeout=9), side(host="b.test"), environ={})
+    client = make_client("source", src)
+    assert isinstance(client, RapiClient)
+    assert (client.host, client.port, client.username, client.ca_path, client.request_timeout, client.side) == (
+        "a.test", 15080, "mover", ca_file, 9, "source")
+
+    summary = public_summary("source", src, client)
+    assert summary == {"host": "a.test", "port": 15080, "username": "mover", "ca_path": ca_file,
+                       "validate_certs": True, "tls": None, "requests": 0}
+    assert SRC_PW not in repr(summary)

@@ -1,0 +1,779 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""InstanceMove against two scripted clusters (see fake_rapi.Scenario)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.ganeti.rapi.plugins.module_utils import instance_move
+from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import (
+    InstanceMove, MoveError, MoveSpec, _nic_request, ganeti_hint,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
+from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
+    CREATE_JOB, CREATE_JOB_2, DEST_ROW, EXPINFO, EXPORT_JOB, HASH_ERROR, IMPINFO, INFO_JOB, INSTINFO, NAME,
+    PREPARE_JOB, REMOVE_JOB, SOURCE_ROW, SOURCE_ROW_STOPPED, STARTUP_JOB, TEMP_INSUFFICIENT, Scenario, answer,
+    create_answers, export_answers, log_entry,
+)
+
+
+@pytest.fixture
+def sc():
+    return Scenario()
+
+
+def _fail(move, method="run"):
+    with pytest.raises(MoveError) as info:
+        getattr(move, method)()
+    return info.value
+
+
+# ================================================================ happy path
+def test_happy_path_moves_and_reports(sc):
+    outcome = sc.move().run()
+
+    assert outcome.state == "moved"
+    assert outcome.changed is True
+    assert outcome.message == "%s moved to cluster-b.test as %s" % (NAME, NAME)
+    assert outcome.instance == DEST_ROW
+    assert outcome.source_instance == SOURCE_ROW
+    assert outcome.destination_cluster == "cluster-b.test"
+    assert [(j["side"], j["id"], j["operation"], j["status"]) for j in outcome.jobs] == [
+        ("source", INFO_JOB, "instance-info", "success"),
+        ("source", PREPARE_JOB, "prepare-export", "success"),
+        ("destination", CREATE_JOB, "create", "success"),
+        ("source", EXPORT_JOB, "export", "success"),
+    ]
+    assert outcome.jobs[0]["end_ts"] == 1700000009.0
+    assert [s["name"] for s in outcome.steps] == ["preflight", "prepare", "create", "export", "import", "verify"]
+    assert all(s["seconds"] >= 0 for s in outcome.steps)
+    assert outcome.handoff == {"remote_import_logged": 1700000000.25, "remote_import_seen": 1800000000.0,
+                               "export_submitted": 1800000000.0}
+    # nothing removed or restarted
+    assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
+
+
+def test_progress_callback_gets_every_step(sc):
+    seen = []
+    move = sc.move()
+    move.progress = lambda name, seconds: seen.append(name)
+    move.run()
+    assert seen == ["preflight", "prepare", "create", "export", "import", "verify"]
+
+
+def test_create_body(sc):
+    sc.move(compress="gzip").run()
+    body = sc.create_body()
+
+    assert body["mode"] == "remote-import"
+    assert body["name"] == NAME
+    assert body["source_instance_name"] == NAME
+    assert body["source_handshake"] == EXPINFO["handshake"]  # verbatim, version stays an int
+    assert isinstance(body["source_handshake"][0], int)
+    assert body["source_x509_ca"] == EXPINFO["x509_ca"]
+    assert body["disk_template"] == "file"
+    assert body["disks"] == [{"size": 64, "mode": "rw"}, {"size": 128, "mode": "ro", "name": "data", "spindles": 2}]
+    assert body["nics"] == [{"ip": None, "mac": "aa:00:00:b3:0a:23", "mode": "bridged", "link": "br0"}]
+    assert body["os"] == "noop"
+    assert body["hypervisor"] == "fake"
+    assert body["beparams"] == {"maxmem": 256, "vcpus": 2}
+    assert body["hvparams"] == {"kernel_args": "ro quiet"}
+    assert body["osparams"] == {"dhcp": "yes"}
+    assert body["start"] is True  # config_state up
+    assert body["ip_check"] is False
+    assert body["wait_for_sync"] is False
+    assert body["compress"] == "gzip"
+    assert body["tags"] == ["web", "prod"]
+    assert body["source_shutdown_timeout"] == 120
+    assert body["opportunistic_locking"] is False
+    assert body["iallocator"] == "hail"  # the destination's default iallocator
+    assert "pnode" not in body and "snode" not in body
+
+
+def test_export_body_and_order(sc):
+    sc.move(compress="gzip").run()
+    body = sc.export_body()
+
+    assert body == {
+        "mode": "remote",
+        "destination": IMPINFO["disks"],
+        "destination_x509_ca": IMPINFO["x509_ca"],
+        "x509_key_name": EXPINFO["x509_key_name"],
+        "shutdown": True,
+        "shutdown_timeout": 120,
+        "remove_instance": True,
+        "compress": "gzip",
+    }
+    assert [type(disk[1]) for disk in body["destination"]] == [int, int]
+    # the export is submitted right after the destination published its endpoints, not before
+    events = [e[:3] for e in sc.events]
+    remote_import_wait = [i for i, e in enumerate(events) if e[:2] == ("destination", "wait")][1]
+    export = events.index(("source", "export_instance", NAME))
+    assert export == remote_import_wait + 1
+
+
+def test_keep_source_sets_long_sleep_and_keeps_the_source(sc):
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    outcome = sc.move(keep_source=True).run()
+
+    body = sc.export_body()
+    assert body["remove_instance"] is False
+    assert body["long_sleep"] is True
+    assert outcome.state == "moved"
+    # the source is not queried again after the move when it is kept on purpose
+    assert len(sc.source.called("query_instance")) == 1
+
+
+def test_no_long_sleep_without_keep_source(sc):
+    sc.move().run()
+    assert "long_sleep" not in sc.export_body()
+
+
+def test_source_still_listed_after_move_is_noted(sc):
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    outcome = sc.move().run()
+    assert outcome.state == "moved"
+    assert "still listed" in outcome.message
+
+
+def test_explicit_iallocator_and_start(sc):
+    sc.move(iallocator="other-alloc", start=False).run()
+    body = sc.create_body()
+    assert body["iallocator"] == "other-alloc"
+    assert body["start"] is False
+
+
+def test_start_follows_the_config_state(sc):
+    info = copy.deepcopy(INSTINFO)
+    info["config_state"] = "down"
+    sc.source.submit_scripts["instance_info_job"] = [(INFO_JOB, [answer("success", result={NAME: info})])]
+    sc.move().run()
+    assert sc.create_body()["start"] is False
+
+
+def test_primary_and_secondary_node(sc):
+    sc.move(primary_node="node1.cluster-b.test", secondary_node="node2.cluster-b.test", disk_template="drbd").run()
+    body = sc.create_body()
+    assert body["pnode"] == "node1.cluster-b.test"
+    assert body["snode"] == "node2.cluster-b.test"
+    assert body["disk_template"] == "drbd"
+    assert "iallocator" not in body
+    assert [call[2] for call in sc.destination.called("query")] == [
+        ["=", "name", "node1.cluster-b.test"], ["=", "name", "node2.cluster-b.test"]]
+
+
+def test_params_are_merged_over_the_instance_values(sc):
+    sc.move(beparams={"maxmem": 1024, "minmem": 512}, hvparams={"kernel_args": "console=ttyS0"},
+            osparams={"extra": "1", "dhcp": "no"}).run()
+    body = sc.create_body()
+    assert body["beparams"] == {"maxmem": 1024, "minmem": 512, "vcpus": 2}
+    assert body["hvparams"] == {"kernel_args": "console=ttyS0"}
+    assert body["osparams"] == {"dhcp": "no", "extra": "1"}
+
+
+def test_nic_overrides_and_empty_value_removes_the_key(sc):
+    sc.move(nics=[{"link": "br-new", "mac": "generate", "mode": "", "vlan": "100"}]).run()
+    assert sc.create_body()["nics"] == [{"ip": None, "mac": "generate", "link": "br-new", "vlan": "100"}]
+
+
+def test_network_nic_sends_the_network_name_only(sc):
+    info = copy.deepcopy(INSTINFO)
+    info["nics"] = [["eth0", "nic-uuid-0", "192.0.2.10", "aa:00:00:00:00:01", "bridged", "br100", "100",
+                     "net-uuid-1", {"name": "vlan100", "uuid": "net-uuid-1"}]]
+    sc.source.submit_scripts["instance_info_job"] = [(INFO_JOB, [answer("success", result={NAME: info})])]
+    sc.move().run()
+    assert sc.create_body()["nics"] == [{"ip": "192.0.2.10", "mac": "aa:00:00:00:00:01", "name": "eth0",
+                                         "network": "vlan100"}]
+
+
+@pytest.mark.parametrize("nic, expected", [
+    ([None, "u", None, "aa:00:00:00:00:01", "routed", "rt1", "", None, None],
+     {"ip": None, "mac": "aa:00:00:00:00:01", "mode": "routed", "link": "rt1"}),
+    (["n0", "u", "192.0.2.1", "aa:00:00:00:00:02", "bridged", "br0", "net-uuid", {"name": "lan"}],
+     {"ip": "192.0.2.1", "mac": "aa:00:00:00:00:02", "name": "n0", "network": "lan"}),
+    (["192.0.2.2", "aa:00:00:00:00:03", "bridged", "br0", "net-uuid", None],
+     {"ip": "192.0.2.2", "mac": "aa:00:00:00:00:03", "network": "net-uuid"}),
+    (["192.0.2.3", "aa:00:00:00:00:04", "bridged", "br0"],
+     {"ip": "192.0.2.3", "mac": "aa:00:00:00:00:04", "mode": "bridged", "link": "br0"}),
+], ids=["9-tuple", "8-tuple-network", "6-tuple-network-without-netinfo", "4-tuple"])
+def test_nic_request_tuple_lengths(nic, expected):
+    assert _nic_request(nic) == expected
+
+
+def test_nic_request_refuses_unknown_shapes():
+    with pytest.raises(MoveError) as info:
+        _nic_request(["a", "b", "c"])
+    assert info.value.side == "source"
+    assert info.value.step == "prepare"
+
+
+# ================================================================= idempotency
+def test_only_on_destination_is_already_moved(sc):
+    sc.source.instance(NAME, None)
+    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+
+    for method in ("run", "check"):
+        outcome = getattr(sc.move(), method)()
+        assert outcome.state == "already_moved"
+        assert outcome.changed is False
+        assert outcome.instance == DEST_ROW
+        assert "already on the destination cluster cluster-b.test" in outcome.message
+    assert sc.submitted() == []
+
+
+def test_on_both_with_keep_source_is_kept_both(sc):
+    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    outcome = sc.move(keep_source=True).run()
+
+    assert outcome.state == "kept_both"
+    assert outcome.changed is False
+    assert sc.submitted() == []
+
+
+@pytest.mark.parametrize("method", ["run", "check"])
+def test_on_both_without_keep_source_fails_untouched(sc, method):
+    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    err = _fail(sc.move(), method)
+
+    assert err.side == "both"
+    assert err.step == "preflight"
+    assert "neither was touched" in err.message
+    assert err.recovery == []
+    assert sc.submitted() == []
+    assert sc.source.called("cancel_job") == [] and sc.destination.called("cancel_job") == []
+
+
+def test_renamed_destination_is_looked_up_by_its_new_name(sc):
+    sc.source.instance(NAME, None)
+    sc.destination.instance("new.test", copy.deepcopy(dict(DEST_ROW, name="new.test")))
+    outcome = sc.move(destination_name="new.test").run()
+    assert outcome.state == "already_moved"
+    assert ("query_instance", "new.test") in sc.destination.calls
+
+
+def test_on_neither_cluster_fails(sc):
+    sc.source.instance(NAME, None)
+    err = _fail(sc.move())
+    assert err.side == "source"
+    assert err.step == "preflight"
+    assert "neither cluster" in err.message
+    assert sc.submitted() == []
+
+
+def test_check_mode_submits_nothing(sc):
+    outcome = sc.move().check()
+    assert outcome.state == "would_move"
+    assert outcome.changed is True
+    assert outcome.message == "%s would move to cluster-b.test as %s" % (NAME, NAME)
+    assert sc.submitted() == []
+    assert [s["name"] for s in outcome.steps] == ["preflight"]
+
+
+def test_unusable_ca_path_is_a_move_error_not_a_crash(sc, tmp_path):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    source = RapiClient("127.0.0.1", 5080, username="mover", password="pw", ca_path=str(junk), side="source")
+    move = InstanceMove(source, sc.destination, MoveSpec(name=NAME), sleep=sc.clock.sleep, clock=sc.clock)
+
+    with pytest.raises(MoveError) as info:
+        move.check()
+
+    assert (info.value.side, info.value.step) == ("source", "preflight")
+    assert "ca_path" in str(info.value)
+
+
+def test_preflight_query_error_names_the_side(sc):
+    sc.destination.instance(NAME, RapiError("Forbidden", status=403, hint="needs the 'write' option"))
+    err = _fail(sc.move())
+    assert (err.side, err.step) == ("destination", "preflight")
+    assert "HTTP 403" in err.message
+    assert "'write'" in err.hint
+    assert sc.submitted() == []
+
+
+# ============================================================ preflight refusals
+def _refused(sc, side=None, text=None, **spec):
+    err = _fail(sc.move(**spec))
+    assert err.step == "preflight"
+    if side is not None:
+        assert err.side == side
+    if text is not None:
+        assert text in err.message
+    assert sc.submitted() == []
+    assert err.recovery == []
+    assert err.hint
+    return err
+
+
+def test_refuses_more_nic_overrides_than_nics(sc):
+    _refused(sc, "input", "nics has 2 entries", nics=[{}, {"link": "br1"}])
+
+
+def test_refuses_a_disabled_hypervisor(sc):
+    sc.destination.info["enabled_hypervisors"] = ["kvm"]
+    _refused(sc, "destination", "hypervisor fake")
+
+
+def test_refuses_a_disabled_disk_template(sc):
+    sc.destination.info["enabled_disk_templates"] = ["file", "plain"]
+    _refused(sc, "destination", "disk template drbd", disk_template="drbd", primary_node="node1.cluster-b.test")
+
+
+def test_refuses_the_source_template_when_disabled_on_destination(sc):
+    sc.destination.info["enabled_disk_templates"] = ["plain"]
+    _refused(sc, "destination", "disk template file")
+
+
+def test_refuses_a_disallowed_compression(sc):
+    sc.destination.info["compression_tools"] = ["gzip"]
+    _refused(sc, "destination", "compress lzop", compress="lzop")
+
+
+def test_compress_none_is_always_allowed(sc):
+    sc.destination.info["compression_tools"] = []
+    assert sc.move(compress="none").check().state == "would_move"
+
+
+def test_refuses_a_compression_the_source_does_not_allow(sc):
+    sc.source.info["compression_tools"] = ["gzip"]
+    _refused(sc, "source", "compress lzop", compress="lzop")
+
+
+def test_refuses_unknown_beparams(sc):
+    err = _refused(sc, "input", "beparams has unknown parameter(s) maxmemory", beparams={"maxmemory": 1024})
+    assert "maxmem" in err.hint
+
+
+def test_refuses_unknown_hvparams(sc):
+    _refused(sc, "input", "hvparams has unknown parameter(s) acpi", hvparams={"acpi": False})
+
+
+def test_refuses_cluster_wide_hvparams(sc):
+    err = _refused(sc, "input", "hvparams migration_mode can only be set for the whole destination cluster",
+                   hvparams={"migration_mode": "non-live"})
+    assert "gnt-cluster modify -H" in err.hint
+
+
+def test_refuses_an_unknown_node(sc):
+    _refused(sc, "destination", "node node9.cluster-b.test does not exist", primary_node="node9.cluster-b.test")
+
+
+def test_refuses_an_unknown_node_reported_as_unknown_entity(sc):
+    sc.destination.query_errors["node"] = RapiError("('Node node9 not found', 'unknown_entity')", status=500)
+    _refused(sc, "destination", "does not exist", primary_node="node9")
+
+
+def test_refuses_an_offline_secondary_node(sc):
+    _refused(sc, "destination", "offline or not vm_capable", primary_node="node1.cluster-b.test",
+             secondary_node="node3.cluster-b.test", disk_template="drbd")
+
+
+def test_refuses_when_no_iallocator_anywhere(sc):
+    sc.destination.info["default_iallocator"] = ""
+    _refused(sc, "destination", "no placement")
+
+
+def test_no_default_iallocator_is_fine_with_a_primary_node(sc):
+    sc.destination.info["default_iallocator"] = ""
+    sc.move(primary_node="node1.cluster-b.test").run()
+    assert sc.create_body()["pnode"] == "node1.cluster-b.test"
+
+
+def test_refuses_opportunistic_without_iallocator(sc):
+    _refused(sc, "input", "opportunistic_tries needs an iallocator", opportunistic_tries=2,
+             primary_node="node1.cluster-b.test")
+
+
+def test_refuses_opportunistic_without_any_iallocator(sc):
+    sc.destination.info["default_iallocator"] = None
+    _refused(sc, "destination", "no placement", opportunistic_tries=1)
+
+
+# =================================================================== failures
+def test_hash_mismatch_on_create(sc):
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))  # untouched by the failed move
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("running"),
+                                                                      answer("error", error=HASH_ERROR)])]
+
+    err = _fail(sc.move())
+
+    assert err.side == "destination"
+    assert err.step == "create"
+    assert err.job_id == CREATE_JOB
+    assert "Hash didn't match" in err.message
+    assert err.ganeti_error == HASH_ERROR[1][0]
+    assert "cluster domain secret" in err.hint
+    assert "cluster domain secret" in str(err)
+    assert sc.source.called("export_instance") == []
+    assert sc.destination.called("remove_instance") == []
+    assert err.recovery == []
+    assert [(j["operation"], j["status"]) for j in err.outcome.jobs] == [
+        ("instance-info", "success"), ("prepare-export", "success"), ("create", "error")]
+
+
+def test_create_job_success_without_remote_import_fails_instead_of_hanging(sc):
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [
+        answer("running", logs=[log_entry(1, "message", "creating disks")]),
+        answer("success", logs=[log_entry(2, "message", "no OS, nothing to import")], result=["node1"]),
+    ])]
+    # our create made an (empty) instance: the recovery finds it
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
+    assert "remote-import" in err.message
+    assert sc.source.called("export_instance") == []
+    assert [c for c in sc.destination.called("wait") if c[1] == CREATE_JOB] == [
+        ("wait", CREATE_JOB, None), ("wait", CREATE_JOB, 1)]
+    assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
+
+
+def test_malformed_remote_import_entry(sc):
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [
+        answer("running", logs=[log_entry(1, "remote-import", {"x509_ca": "only"})])])]  # runs on and on
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    err = _fail(sc.move(shutdown_timeout=0))
+
+    assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
+    assert "malformed" in err.message
+    assert sc.source.called("export_instance") == []
+    # the recovery gave the listening import a bounded grace period, then said what is left
+    assert sc.destination.called("remove_instance") == []
+    assert len(err.recovery) == 1 and "did not end" in err.recovery[0]
+
+
+def test_failed_disk_export_removes_the_destination_and_restarts_the_source(sc):
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, export_answers([True, [True, False]]))]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW_STOPPED))
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("running"), answer("success")])
+    sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
+    assert "failed disks: 1" in err.message
+    assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
+    assert sc.source.called("startup_instance") == [("startup_instance", NAME)]
+    assert err.recovery == [
+        "removed the incomplete destination instance %s (job %s)" % (NAME, REMOVE_JOB),
+        "started the source instance %s again (job %s)" % (NAME, STARTUP_JOB),
+    ]
+    assert "Recovery: removed the incomplete destination instance" in str(err)
+    # the remove waited for the create job to end first
+    events = [e[:3] for e in sc.events]
+    assert events.index(("destination", "remove_instance", NAME)) > max(
+        i for i, e in enumerate(events) if e[:3] == ("destination", "wait", CREATE_JOB))
+    ops = [(j["side"], j["operation"], j["status"]) for j in err.outcome.jobs]
+    assert ops[-2:] == [("destination", "remove", "success"), ("source", "startup", "success")]
+
+
+@pytest.mark.parametrize("result", [[False, [True, True]], [True, []], None, "garbage"])
+def test_any_incomplete_export_result_is_a_failure(sc, result):
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, export_answers(result))]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))  # still there, still running
+    sc.destination.instance(NAME, None)  # the failed import left nothing behind
+    err = _fail(sc.move())
+    assert (err.side, err.step) == ("source", "export")
+    assert sc.destination.called("remove_instance") == []
+    assert sc.source.called("startup_instance") == []
+
+
+def test_export_job_error_is_reported_with_ganeti_words(sc):
+    error = ["OpPrereqError", ["Not all disks could be snapshotted, and you did not allow the instance to "
+                               "remain offline for a longer time through the --long-sleep option; aborting",
+                               "wrong_state"]]
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, [answer("error", error=error)])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.instance(NAME, None)
+    err = _fail(sc.move())
+    assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
+    assert err.ganeti_error == error[1][0]
+    assert "snapshot" in err.hint
+
+
+def test_import_warning_fails_although_both_jobs_succeeded(sc):
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("destination", "import", CREATE_JOB)
+    assert "were not imported successfully" in err.message
+    assert "failed to receive data" in err.message
+    assert "did not arrive" in err.hint
+    statuses = [(j["operation"], j["status"]) for j in err.outcome.jobs]
+    assert ("export", "success") in statuses and ("create", "success") in statuses
+    # the export removed the source: the destination copy is the only one and stays
+    assert sc.destination.called("remove_instance") == []
+    assert len(err.recovery) == 1
+    assert "the destination copy %s was kept" % NAME in err.recovery[0]
+
+
+def test_import_warning_with_kept_source_removes_the_broken_copy(sc):
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+
+    err = _fail(sc.move(keep_source=True))
+
+    assert err.step == "import"
+    assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
+    assert sc.source.called("startup_instance") == []  # it never stopped
+
+
+def test_opportunistic_retry_then_success(sc):
+    sc.destination.submit_scripts["create_instance"] = [
+        (CREATE_JOB, [answer("running"), answer("error", error=TEMP_INSUFFICIENT)]),
+        (CREATE_JOB_2, create_answers()),
+    ]
+
+    outcome = sc.move(iallocator="hail", opportunistic_tries=1, opportunistic_delay=20).run()
+
+    assert outcome.state == "moved"
+    assert len(sc.clock.sleeps) == 1
+    assert 20 * 0.85 <= sc.clock.sleeps[0] <= 20 * 1.15
+    bodies = sc.destination.bodies["create_instance"]
+    assert [b["opportunistic_locking"] for b in bodies] == [True, False]
+    assert bodies[0]["source_handshake"] == bodies[1]["source_handshake"] == EXPINFO["handshake"]
+    assert [s["name"] for s in outcome.steps][2:4] == ["create", "create (attempt 2)"]
+    assert [(j["id"], j["status"]) for j in outcome.jobs if j["operation"] == "create"] == [
+        (CREATE_JOB, "error"), (CREATE_JOB_2, "success")]
+
+
+def test_opportunistic_delay_is_jittered(sc, monkeypatch):
+    bounds = []
+    monkeypatch.setattr(instance_move.random, "uniform", lambda low, high: bounds.append((low, high)) or 1.1)
+    sc.destination.submit_scripts["create_instance"] = [
+        (CREATE_JOB, [answer("error", error=TEMP_INSUFFICIENT)]),
+        (CREATE_JOB_2, create_answers()),
+    ]
+    sc.move(iallocator="hail", opportunistic_tries=2, opportunistic_delay=30).run()
+    assert bounds == [(0.85, 1.15)]
+    assert sc.clock.sleeps == [pytest.approx(33.0)]
+
+
+def test_opportunistic_does_not_retry_other_errors(sc):
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("error", error=HASH_ERROR)])]
+    err = _fail(sc.move(iallocator="hail", opportunistic_tries=3))
+    assert err.step == "create"
+    assert sc.clock.sleeps == []
+    assert len(sc.destination.called("create_instance")) == 1
+
+
+def test_last_attempt_is_not_retried(sc):
+    sc.destination.submit_scripts["create_instance"] = [
+        (CREATE_JOB, [answer("error", error=TEMP_INSUFFICIENT)]),
+        (CREATE_JOB_2, [answer("error", error=TEMP_INSUFFICIENT)]),
+    ]
+    err = _fail(sc.move(iallocator="hail", opportunistic_tries=1))
+    assert (err.step, err.job_id) == ("create", CREATE_JOB_2)
+    assert "retry later or use opportunistic_tries" in err.hint
+    assert len(sc.clock.sleeps) == 1
+
+
+def test_verify_catches_different_disk_sizes(sc):
+    sc.destination.instance(NAME, None, copy.deepcopy(dict(DEST_ROW, **{"disk.sizes": [64, 64]})))
+    err = _fail(sc.move())
+    assert (err.side, err.step) == ("destination", "verify")
+    assert "disk sizes differ" in err.message
+
+
+def test_verify_catches_a_missing_destination_instance(sc):
+    sc.destination.instance(NAME, None)
+    err = _fail(sc.move())
+    assert (err.side, err.step) == ("destination", "verify")
+
+
+# =================================================================== recovery
+def _export_fails(sc):
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, export_answers([True, [False, False]]))]
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+    sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
+
+
+def test_recovery_keeps_the_destination_when_the_source_is_gone(sc):
+    _export_fails(sc)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
+
+    err = _fail(sc.move())
+
+    assert err.step == "export"
+    assert sc.destination.called("remove_instance") == []
+    assert sc.source.called("startup_instance") == []
+    assert err.recovery == ["the source instance is gone; kept the destination copy %s" % NAME]
+
+
+def test_recovery_keeps_the_destination_when_the_source_cannot_be_read(sc):
+    _export_fails(sc)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), RapiError("cannot connect", kind="connection"))
+
+    err = _fail(sc.move())
+
+    assert err.step == "export"
+    assert sc.destination.called("remove_instance") == []
+    assert sc.source.called("startup_instance") == []
+    assert len(err.recovery) == 1
+    assert "could not read the source instance" in err.recovery[0]
+    assert "left %s on the destination" % NAME in err.recovery[0]
+
+
+def test_cleanup_false_keeps_the_incomplete_destination_and_says_so(sc):
+    _export_fails(sc)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW_STOPPED))
+
+    err = _fail(sc.move(cleanup=False))
+
+    assert sc.destination.called("remove_instance") == []
+    assert any("cleanup: false" in line and "gnt-instance remove %s" % NAME in line for line in err.recovery)
+    assert "cleanup: false" in str(err)
+    # the source is still restarted
+    assert sc.source.called("startup_instance") == [("startup_instance", NAME)]
+
+
+def test_recovery_reports_a_failed_remove(sc):
+    _export_fails(sc)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.submit_scripts["remove_instance"] = [(REMOVE_JOB, [answer(
+        "error", error=["OpExecError", ["Could not remove disks"]])])]
+
+    err = _fail(sc.move())
+
+    assert any("could not remove the incomplete destination instance" in line and "Could not remove disks" in line
+               for line in err.recovery)
+
+
+def test_recovery_does_not_remove_what_our_create_never_made(sc):
+    # The create failed before publishing endpoints: an instance of that name is not ours.
+    sc.destination.submit_scripts["create_instance"] = [
+        (CREATE_JOB, [answer("error", error=["OpPrereqError",
+                                             ["Instance 'inst1.test' already exists", "already_exists"]])])]
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    err = _fail(sc.move())
+    assert err.step == "create"
+    assert "destination_name" in err.hint
+    assert sc.destination.called("remove_instance") == []
+
+
+def test_queued_jobs_are_cancelled_on_timeout():
+    sc = Scenario(wait_advance=10.0)
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("queued")])]  # forever queued
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    err = _fail(sc.move(timeout=120))
+
+    assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
+    assert "timeout" in err.message
+    assert "timeout option" in err.hint
+    assert sc.destination.cancelled == [CREATE_JOB]
+    assert sc.source.called("cancel_job") == []  # finished source jobs are left alone
+    assert err.recovery == ["cancelled destination job %s (create)" % CREATE_JOB]
+    assert sc.destination.called("remove_instance") == []
+    create = [j for j in err.outcome.jobs if j["operation"] == "create"][0]
+    assert create["status"] == "queued"
+
+
+def test_timeout_during_export_never_removes_the_destination_while_the_export_may_remove_the_source():
+    sc = Scenario(wait_advance=10.0)
+    # the export job is still copying when the move's timeout expires, and succeeds later
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, [answer("running")] * 30 + [
+        answer("success", result=[True, [True, True]])])]
+    # preflight; the recovery's look (the export still runs); after the export
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW), None)
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+
+    err = _fail(sc.move(timeout=100))
+
+    assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
+    # The import finished during the recovery's grace period, while the export (remove_instance: true)
+    # was still running: removing the destination now can leave no copy at all.
+    assert sc.destination.called("remove_instance") == []
+
+
+def test_running_jobs_are_not_cancelled_on_timeout():
+    sc = Scenario(wait_advance=10.0)
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("running")])]  # forever running
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    err = _fail(sc.move(timeout=60))
+    assert err.step == "create"
+    assert sc.destination.called("cancel_job") == []
+
+
+def test_cancel_failure_is_reported():
+    sc = Scenario(wait_advance=10.0)
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("waiting")])]
+    sc.destination.cancel_error = RapiError("Forbidden", status=403)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    err = _fail(sc.move(timeout=60))
+    assert any(line.startswith("could not cancel destination job %s" % CREATE_JOB) for line in err.recovery)
+
+
+def test_lost_job_is_reported_with_its_id(sc):
+    sc.source.submit_scripts["prepare_export"] = [(PREPARE_JOB, [RapiError("Can't load job file", status=500)])]
+    err = _fail(sc.move())
+    assert (err.side, err.step, err.job_id) == ("source", "prepare", PREPARE_JOB)
+    assert "gnt-job list" in err.hint
+
+
+def test_submit_error_is_a_move_error(sc):
+    sc.destination.submit_scripts["create_instance"] = [RapiError("Forbidden", status=403,
+                                                                  hint="The RAPI user needs the 'write' option")]
+    err = _fail(sc.move())
+    assert (err.side, err.step, err.job_id) == ("destination", "create", None)
+    assert "'write'" in err.hint
+
+
+def test_prepare_export_without_handshake(sc):
+    sc.source.submit_scripts["prepare_export"] = [(PREPARE_JOB, [answer("success", result=None)])]
+    err = _fail(sc.move())
+    assert (err.side, err.step, err.job_id) == ("source", "prepare", PREPARE_JOB)
+    assert sc.destination.called("create_instance") == []
+
+
+# ==================================================================== hints
+@pytest.mark.parametrize("text, code, expected", [
+    ("Invalid handshake: Hash didn't match, clusters don't share the same domain secret", "wrong_input",
+     "cluster domain secret"),
+    ("The given name (x) does not resolve", None, "resolve"),
+    ("socat: E certificate is valid but its commonName does not match hostname", None, "1681"),
+    ("Disk 0 failed to receive data", None, "did not arrive"),
+    ("Can't compute nodes", "temp_insufficient_resources", "opportunistic_tries"),
+    ("Can't compute nodes using iallocator 'hail'", "insufficient_resources", "cannot place"),
+    ("MAC address aa:00:00:00:00:01 already in use", "resource_not_unique", "mac: generate"),
+    ("Instance 'x' already exists", "already_exists", "destination_name"),
+    ("Hypervisor kvm is not enabled", None, "enable it"),
+])
+def test_ganeti_hint(text, code, expected):
+    assert expected in ganeti_hint(text, code)
+
+
+def test_ganeti_hint_unknown():
+    assert ganeti_hint("something else entirely") is None
+    assert ganeti_hint(None) is None
+
+
+def test_move_error_text():
+    err = MoveError("destination", "create", "OpPrereqError: boom.", job_id=7, hint="do this")
+    err.recovery = ["cancelled x", "removed y"]
+    assert str(err) == ("destination, step 'create', job 7: OpPrereqError: boom. Fix: do this. "
+                        "Recovery: cancelled x; removed y")

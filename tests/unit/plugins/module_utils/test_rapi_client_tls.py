@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""RapiClient's TLS modes against local HTTPS servers: pinned, verified, unverified."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
+
+PASSWORD = "tls-unit-PASSWORD-9Qw"
+
+
+def _client(server, ca_path=None, validate_certs=True):
+    return RapiClient("127.0.0.1", server.port, username="mover", password=PASSWORD, ca_path=ca_path,
+                      validate_certs=validate_certs, request_timeout=5, side="source")
+
+
+def test_pinned_self_signed_certificate_with_foreign_cn(rapi_server, certs):
+    # Ganeti's rapi.pem: X509 v1, CN=ganeti.example.com, which does not match 127.0.0.1.
+    rapi_server.route("GET", "/2/info", body={"name": "cluster-a.test"})
+    client = _client(rapi_server, ca_path=certs["rapi"][0])
+
+    assert client.cluster_info() == {"name": "cluster-a.test"}
+    assert client.tls_mode == "pinned"
+    # the session is reused for later requests
+    assert client.cluster_info() == {"name": "cluster-a.test"}
+    assert len(rapi_server.requests) == 2
+
+
+def test_pinned_with_key_and_certificate_in_one_file(rapi_server, certs, tmp_path):
+    # /var/lib/ganeti/rapi.pem holds the key and the certificate: the certificate part is what counts.
+    crt, key = certs["rapi"]
+    combined = tmp_path / "rapi.pem"
+    with open(key) as k, open(crt) as c:
+        combined.write_text(k.read() + c.read())
+    rapi_server.route("GET", "/version", body=2)
+    client = _client(rapi_server, ca_path=str(combined))
+    assert client.get("/version") == 2
+    assert client.tls_mode == "pinned"
+
+
+def test_a_different_certificate_is_refused_with_a_ca_path_hint(rapi_server, certs):
+    rapi_server.route("GET", "/2/info", body={"name": "cluster-a.test"})
+    other = certs["other"][0]
+    client = _client(rapi_server, ca_path=other)
+
+    with pytest.raises(RapiError) as info:
+        client.cluster_info()
+
+    err = info.value
+    assert err.kind == "tls"
+    assert err.status is None
+    assert "ca_path" in err.hint
+    assert other in err.hint
+    assert rapi_server.requests == []  # no request got through
+    assert PASSWORD not in str(err) and PASSWORD not in repr(err)
+
+
+def test_system_trust_store_refuses_a_self_signed_certificate(rapi_server):
+    rapi_server.route("GET", "/2/info", body={})
+    client = _client(rapi_server)
+
+    with pytest.raises(RapiError) as info:
+        client.cluster_info()
+
+    assert info.value.kind == "tls"
+    assert "ca_path" in info.value.hint
+    assert client.tls_mode == "verified"
+    assert rapi_server.requests == []
+
+
+def test_ca_issued_certificate_with_wrong_san_is_rejected(leaf_bad_server, certs):
+    # A certificate that merely chains to the CA in ca_path keeps the host-name check.
+    leaf_bad_server.route("GET", "/2/info", body={"name": "cluster-b.test"})
+    client = _client(leaf_bad_server, ca_path=certs["ca"][0])
+
+    with pytest.raises(RapiError) as info:
+        client.cluster_info()
+
+    err = info.value
+    assert err.kind == "tls"
+    assert "mismatch" in err.message.lower()  # the host-name check, not the chain, refused it
+    assert client.tls_mode == "verified"
+    assert leaf_bad_server.requests == []
+    assert PASSWORD not in str(err)
+
+
+def test_ca_issued_certificate_with_matching_san_is_verified(leaf_ok_server, certs):
+    leaf_ok_server.route("GET", "/2/info", body={"name": "cluster-b.test"})
+    client = _client(leaf_ok_server, ca_path=certs["ca"][0])
+
+    assert client.cluster_info() == {"name": "cluster-b.test"}
+    assert client.tls_mode == "verified"
+
+
+def test_ca_issued_certificate_with_a_foreign_ca_is_rejected(leaf_ok_server, certs):
+    client = _client(leaf_ok_server, ca_path=certs["rapi"][0])
+    with pytest.raises(RapiError) as info:
+        client.cluster_info()
+    assert info.value.kind == "tls"
+    assert "ca_path" in info.value.hint
+
+
+@pytest.mark.filterwarnings("ignore:Unverified HTTPS request")
+@pytest.mark.parametrize("fixture", ["rapi_server", "leaf_bad_server"])
+def test_validate_certs_false_is_unverified(request, fixture):
+    server = request.getfixturevalue(fixture)
+    server.route("GET", "/version", body=2)
+    client = _client(server, validate_certs=False)
+
+    assert client.get("/version") == 2
+    assert client.tls_mode == "unverified"
+
+
+def test_ca_path_without_a_certificate_is_a_tls_rapi_error(rapi_server, tmp_path):
+    not_a_cert = tmp_path / "not-a-cert.pem"
+    not_a_cert.write_text("this is not a PEM certificate\n")
+    client = _client(rapi_server, ca_path=str(not_a_cert))
+
+    with pytest.raises(RapiError) as info:
+        client.cluster_info()
+
+    assert info.value.kind == "tls"
+    assert "no PEM certificate" in info.value.message
