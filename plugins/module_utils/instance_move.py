@@ -118,9 +118,9 @@ def ganeti_hint(text, code=None):
     if "does not resolve" in lowered or code == "resolver_error":
         return "the destination master must resolve the instance name: add it to DNS or /etc/hosts there"
     if "commonname does not match" in lowered:
-        return ("socat on the source node rejected the destination node's certificate name (Ganeti 3.0, "
-                "ganeti#1681): upgrade to Ganeti 3.1 or make reverse DNS of the destination node IP return "
-                "its FQDN")
+        return ("socat on the source node rejected the destination node's certificate name; Ganeti 3.0 with "
+                "socat 1.7.3 or later always fails this check (ganeti#1681): upgrade both clusters to Ganeti 3.1 "
+                "or later, where reverse DNS of the destination node IP must return the node's FQDN")
     if "not imported successfully" in lowered or "failed to receive data" in lowered \
             or "errors in disk export" in lowered or "export failed" in lowered:
         return ("the disk data did not arrive: the source nodes must reach the destination nodes' primary IPs "
@@ -210,8 +210,12 @@ class InstanceMove:
         result = watch.result
         if not result.succeeded:
             error_class, message, code = result.error()
-            raise MoveError(watch.side, step, "%s: %s" % (error_class, message), job_id=watch.job_id,
-                            hint=ganeti_hint(message, code), ganeti_error=message)
+            details = _failure_lines(result)
+            text = "%s: %s" % (error_class, message)
+            if details:
+                text += " (job log: %s)" % " / ".join(details)
+            raise MoveError(watch.side, step, text, job_id=watch.job_id,
+                            hint=ganeti_hint(" ".join([message or ""] + details), code), ganeti_error=message)
         return result
 
     # ------------------------------------------------------------- preflight
@@ -649,6 +653,12 @@ class InstanceMove:
                               "end_ts": watch.result.end_ts})
             self.outcome.jobs.append(entry)
         return self.outcome
+
+
+def _failure_lines(result, limit=2):
+    """The last log messages of a failed job that say what failed (socat's own words included)."""
+    lines = [str(m).strip() for m in result.messages() if "fail" in str(m).lower() or "error" in str(m).lower()]
+    return lines[-limit:]
 
 
 def _export_complete(result):

@@ -2,6 +2,7 @@
 # Integration suite on the real two-cluster Ganeti lab (tests/lab).
 #   phase 1: the lab's own RAPI certificates (CN and SANs match)
 #   phase 2: LAB_RAPI_CERT=ganeti, Ganeti's self-signed rapi.pem (CN ganeti.example.com)
+#   phase 3: LAB_FIX_SOCAT_CN=0, stock socat: transfers fail after the destination listens
 # Runs with the python/ansible found on PATH (make integration puts .venv/<line>/bin first).
 # KEEP_LAB=1 leaves the last lab running; extra arguments go to pytest.
 set -euo pipefail
@@ -11,19 +12,25 @@ LAB_DIR=${LAB_DIR:-/var/tmp/ganeti-lab}
 PY=${PYTHON:-python3}
 export ANSIBLE_BIN_DIR=${ANSIBLE_BIN_DIR:-$(dirname "$(command -v ansible-playbook)")}
 
-lab_cert() { sed -n 's/^LAB_RAPI_CERT=//p' "$LAB_DIR/lab.env" 2>/dev/null; }
-lab_up_with() { # lab | ganeti
-  if [ -f "$LAB_DIR/lab.env" ] && [ "$(lab_cert)" != "$1" ]; then "$LAB" down; fi
-  LAB_RAPI_CERT=$1 "$LAB" up > "$LAB_DIR.up.log" 2>&1 || { tail -30 "$LAB_DIR.up.log"; exit 1; }
+lab_setting() { sed -n "s/^$1=//p" "$LAB_DIR/lab.env" 2>/dev/null; }
+lab_up_with() { # RAPI_CERT FIX_SOCAT_CN: (re)start the lab unless it already runs that way
+  if [ -f "$LAB_DIR/lab.env" ] &&
+     { [ "$(lab_setting LAB_RAPI_CERT)" != "$1" ] || [ "$(lab_setting LAB_FIX_SOCAT_CN)" != "$2" ]; }; then
+    "$LAB" down
+  fi
+  LAB_RAPI_CERT=$1 LAB_FIX_SOCAT_CN=$2 "$LAB" up > "$LAB_DIR.up.log" 2>&1 || { tail -30 "$LAB_DIR.up.log"; exit 1; }
 }
 
 cd "$HERE"
 rc=0
 echo "== integration phase 1: lab certificates"
-lab_up_with lab
-"$PY" -m pytest -m "not ganeti_cert" -v "$@" . || rc=1
+lab_up_with lab 1
+"$PY" -m pytest -m "not ganeti_cert and not stock_socat" -v "$@" . || rc=1
 echo "== integration phase 2: Ganeti's self-signed rapi.pem (LAB_RAPI_CERT=ganeti)"
-lab_up_with ganeti
+lab_up_with ganeti 1
 "$PY" -m pytest -m ganeti_cert -v "$@" . || rc=1
+echo "== integration phase 3: stock socat, every disk transfer fails (LAB_FIX_SOCAT_CN=0)"
+lab_up_with lab 0
+"$PY" -m pytest -m stock_socat -v "$@" . || rc=1
 [ "${KEEP_LAB:-0}" = 1 ] || "$LAB" down
 exit $rc
