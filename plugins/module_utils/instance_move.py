@@ -22,7 +22,7 @@ import time
 
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import (
-    Deadline, JobError, JobFailed, JobLost, JobTimeout, JobWaiter, JobWatch,
+    Deadline, JobError, JobLost, JobTimeout, JobWaiter, JobWatch,
 )
 
 SOURCE, DESTINATION = "source", "destination"
@@ -345,8 +345,8 @@ class InstanceMove:
         self._end_step()
         self.outcome.state = "would_move"
         self.outcome.changed = True
-        self.outcome.message = "%s would move to %s as %s" % (self.spec.name, self.outcome.destination_cluster,
-                                                               self.spec.destination_name)
+        self.outcome.message = "%s would move to %s as %s" % (
+            self.spec.name, self.outcome.destination_cluster, self.spec.destination_name)
         return self.outcome
 
     # ------------------------------------------------------------------ move
@@ -479,8 +479,8 @@ class InstanceMove:
         self.outcome.state = "moved"
         self.outcome.changed = True
         note = "" if spec.keep_source or src is None else " (the source instance is still listed: remove it by hand)"
-        self.outcome.message = "%s moved to %s as %s%s" % (spec.name, self.outcome.destination_cluster,
-                                                             spec.destination_name, note)
+        self.outcome.message = "%s moved to %s as %s%s" % (
+            spec.name, self.outcome.destination_cluster, spec.destination_name, note)
 
     # ----------------------------------------------------------- the request
     def _create_body(self, instinfo, expinfo):

@@ -33,9 +33,11 @@ extends_documentation_fragment:
   - ganeti.rapi.connection
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: A read-only preflight of both clusters. No job is submitted.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows on which cluster the instance is before and after.
 options:

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # make demo: bring up the two lab clusters, create three instances on A,
 # move them to B with the collection's playbook (forks 3), and show both
 # clusters and the disk checksums before and after.
@@ -66,7 +66,7 @@ say "disk checksums (A before -> B after)"
 ok=1
 for n in "${NAMES[@]}"; do
   after=$(md5sum < "$("$LAB" disk-path b "$n")" | cut -d' ' -f1)
-  [ "$after" = "${SUMS[$n]}" ] && verdict=identical || { verdict=DIFFERENT; ok=0; }
+  if [ "$after" = "${SUMS[$n]}" ]; then verdict=identical; else verdict=DIFFERENT; ok=0; fi
   echo "$n  ${SUMS[$n]} -> $after  $verdict"
 done
 awk -v a="$start" -v b="$end" 'BEGIN{printf "\n3 moves took %.1f s in one playbook run\n", b-a}'

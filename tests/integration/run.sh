@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Integration suite on the real two-cluster Ganeti lab (tests/lab).
 #   phase 1: the lab's own RAPI certificates (CN and SANs match)
 #   phase 2: LAB_RAPI_CERT=ganeti, Ganeti's self-signed rapi.pem (CN ganeti.example.com)

@@ -140,7 +140,7 @@ def test_check_mode_touches_nothing(runner, instances, cluster_a, cluster_b):
 
 
 def test_parallel_moves_with_async_loop(runner, instances, cluster_a, cluster_b):
-    names = [instances.create(cluster_a) for _ in range(3)]
+    names = [instances.create(cluster_a) for dummy in range(3)]
     sums = dict((n, cluster_a.disk_md5(n)) for n in names)
     tasks = [
         {"name": "start moves", "ganeti.rapi.ganeti_move_instance": {
@@ -162,7 +162,7 @@ def test_parallel_moves_with_async_loop(runner, instances, cluster_a, cluster_b)
 
 
 def test_inventory_driven_moves_with_forks_and_one_failure(runner, instances, cluster_a, cluster_b):
-    names = [instances.create(cluster_a) for _ in range(3)]
+    names = [instances.create(cluster_a) for dummy in range(3)]
     sums = dict((n, cluster_a.disk_md5(n)) for n in names)
     ghost = instances.name("ghost")  # resolvable, but exists nowhere: that move must fail
     inventory = "[to_move]\n%s\n\n[to_move:vars]\nansible_connection=local\n" % "\n".join(names + [ghost])

@@ -1,0 +1,90 @@
+# Developer and CI entry points for the ganeti.rapi collection.
+#
+#   make sanity       ansible-test sanity on every line in LINES (fresh copy of the work tree each time)
+#   make units        ansible-test units (tests/unit) on every line in UNIT_LINES
+#   make integration  tests/integration/run.sh (brings the two-cluster lab up and down itself)
+#   make test         sanity, units, integration; stops at the first failure
+#   make demo | docs | bench | lab-up | lab-down | venv | clean | distclean
+#
+# Venvs live in .venv/<ansible-core line> (scripts/venv.sh); ansible-test runs in
+# build/ansible_collections/ganeti/rapi (scripts/ansible-test.sh). Set VENV_PYTHON=/path/python3.11
+# to choose the interpreter.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+LINES      ?= 2.16 2.19
+UNIT_LINES ?= $(LINES)
+# ansible-core line used for integration, demo and docs.
+LINE       ?= 2.19
+ANSIBLE_TEST_PYTHON ?= 3.11
+
+VENV_BIN = $(CURDIR)/.venv/$(LINE)/bin
+WITH_VENV = PATH="$(VENV_BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv/$(LINE)"
+
+.PHONY: all help venv sanity units integration test demo docs bench lab-up lab-down clean distclean
+
+all: help
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed -n 's/^# \{0,1\}//p'
+
+venv:
+	@for v in $(sort $(LINES) $(UNIT_LINES) $(LINE)); do bash scripts/venv.sh "$$v" >/dev/null; done
+
+# Every line is run, so one run shows all findings; fails if any line failed.
+sanity:
+	@failed=; for v in $(LINES); do \
+	  bash scripts/ansible-test.sh "$$v" sanity --python $(ANSIBLE_TEST_PYTHON) --color no || failed="$$failed $$v"; \
+	done; \
+	if [[ -n "$$failed" ]]; then echo "make sanity: FAILED on ansible-core$$failed" >&2; exit 1; fi; \
+	echo "make sanity: passed on ansible-core $(LINES)"
+
+# Every line is run; fails if any line failed. A tree with no test files at all is skipped with a
+# note; once any tests/unit/**/test_*.py exists, ansible-test runs them and fails if it collects none.
+units:
+	@if [[ -z "$$(find tests/unit -name 'test_*.py' -type f -print -quit 2>/dev/null)" ]]; then \
+	  echo "make units: no test files (tests/unit/**/test_*.py): nothing to run"; exit 0; \
+	fi; \
+	failed=; for v in $(UNIT_LINES); do \
+	  bash scripts/ansible-test.sh "$$v" units --python $(ANSIBLE_TEST_PYTHON) --venv --color no || failed="$$failed $$v"; \
+	done; \
+	if [[ -n "$$failed" ]]; then echo "make units: FAILED on ansible-core$$failed" >&2; exit 1; fi; \
+	echo "make units: passed on ansible-core $(UNIT_LINES)"
+
+integration:
+	@bash scripts/venv.sh $(LINE) >/dev/null
+	$(WITH_VENV) bash tests/integration/run.sh
+
+test:
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory units
+	$(MAKE) --no-print-directory integration
+
+demo:
+	@bash scripts/venv.sh $(LINE) >/dev/null
+	$(WITH_VENV) bash tests/integration/demo.sh
+
+# Placeholder until a docs build exists: lint the plugin docs of the build copy.
+docs:
+	@bash scripts/venv.sh $(LINE) >/dev/null
+	@dest=$$(bash scripts/build-copy.sh); cd "$$dest"; \
+	  $(WITH_VENV) ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/build" antsibull-docs lint-collection-docs --plugin-docs .
+
+bench:
+	@if [[ ! -f tests/bench/run.sh ]]; then echo "make bench: tests/bench/run.sh does not exist yet" >&2; exit 1; fi
+	@bash scripts/venv.sh $(LINE) >/dev/null
+	$(WITH_VENV) bash tests/bench/run.sh
+
+lab-up:
+	bash tests/lab/lab.sh up
+
+lab-down:
+	bash tests/lab/lab.sh down
+
+# build/collections (not made here) is left alone.
+clean:
+	rm -rf build/ansible_collections build/.ansible-test-line tests/output .pytest_cache
+
+distclean: clean
+	rm -rf .venv
