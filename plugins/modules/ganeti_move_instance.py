@@ -49,8 +49,8 @@ options:
   destination_name:
     description:
       - New name of the instance on the destination cluster. Defaults to O(name).
-      - The destination cluster resolves this name (Ganeti's name check), so it must be in DNS or in the
-        destination master's C(/etc/hosts).
+      - Ganeti up to 3.0 resolves this name, and the source name, on the destination master (its name check is on
+        by default there), so both must be in DNS or in that master's C(/etc/hosts).
     type: str
   primary_node:
     description:
