@@ -61,8 +61,8 @@ def _from_env(side, setting, environ):
 
 
 def _coerce(side, setting, value):
-    if value is None:
-        return None
+    if value is None or (setting != "host" and value == ""):
+        return None  # an empty value counts as unset, so it inherits or takes the default
     if setting in ("port", "request_timeout"):
         try:
             number = int(value)
@@ -117,6 +117,12 @@ def _resolve_side(side, given, environ, inherited):
             resolved["password"] = read_password_file(resolved["password_file"])
         except ValueError as exc:
             raise ConnectionOptionError("%s: %s" % (side, exc))
+    if resolved["password"] is not None:
+        try:
+            resolved["password"].encode("ascii")
+        except UnicodeError:
+            raise ConnectionOptionError("%s: the password contains non-ASCII characters, which Ganeti's RAPI never "
+                                        "accepts" % side)
     if resolved["password"] is not None and not resolved["username"]:
         raise ConnectionOptionError("%s: a password is set but no username (set %s.username or %s)"
                                     % (side, side, env_name(side, "username")))

@@ -44,9 +44,12 @@ class MoveSpec:
     def __init__(self, name, destination_name=None, primary_node=None, secondary_node=None, iallocator=None,
                  disk_template=None, compress="none", beparams=None, hvparams=None, osparams=None, nics=None,
                  keep_source=False, start=None, shutdown_timeout=120, opportunistic_tries=0,
-                 opportunistic_delay=30, timeout=3600, cleanup=True):
-        self.name = name
-        self.destination_name = destination_name or name
+                 opportunistic_delay=30, timeout=3600, cleanup=True, name_check=True):
+        # Ganeti stores instance names lower-case without a trailing dot, and
+        # its name lookups are case-sensitive.
+        self.name = normalize_name(name)
+        self.destination_name = normalize_name(destination_name or name)
+        self.name_check = name_check
         self.primary_node = primary_node
         self.secondary_node = secondary_node
         self.iallocator = iallocator
@@ -106,6 +109,10 @@ class MoveOutcome:
         self.steps = []
         self.handoff = {}
         self.plan = None
+
+
+def normalize_name(name):
+    return str(name).strip().rstrip(".").lower() if name else name
 
 
 def ganeti_hint(text, code=None):
@@ -184,7 +191,15 @@ class InstanceMove:
             raise MoveError(side, step, str(exc), hint=exc.hint or ganeti_hint(str(exc)))
 
     def _submit(self, side, operation, step, func, *args):
-        job_id = self._call(side, step, func, *args)
+        try:
+            job_id = func(*args)
+        except RapiError as exc:
+            if exc.maybe_sent and operation in ("create", "export"):
+                # The cluster may have queued the job: recovery must assume it runs.
+                self._watches.append(JobWatch(None, side, operation))
+                raise MoveError(side, step, "%s; the %s request may have reached the cluster" % (exc, operation),
+                                hint="look for a %s job with gnt-job list on the %s cluster" % (operation, side))
+            raise MoveError(side, step, str(exc), hint=exc.hint or ganeti_hint(str(exc)))
         watch = JobWatch(job_id, side, operation)
         self._watches.append(watch)
         return watch
@@ -357,13 +372,22 @@ class InstanceMove:
                 return done
             self._move()
         except MoveError as exc:
-            self._end_step()
-            if exc.step != "preflight":
-                exc.recovery = self._recover()
-            exc.outcome = self._finish_jobs()
+            self._fail(exc)
             raise
+        except Exception as exc:  # pylint: disable=broad-except
+            # A bug or an unexpected answer must not skip the recovery.
+            error = MoveError("controller", self._step_name or "move", "unexpected %s: %s"
+                              % (type(exc).__name__, exc), hint="please report this as a bug in ganeti.rapi")
+            self._fail(error)
+            raise error
         self._finish_jobs()
         return self.outcome
+
+    def _fail(self, exc):
+        self._end_step()
+        if exc.step != "preflight":
+            exc.recovery = self._recover()
+        exc.outcome = self._finish_jobs()
 
     def _move(self):
         spec = self.spec
@@ -378,7 +402,6 @@ class InstanceMove:
             raise MoveError(SOURCE, "prepare", "prepare-export returned no handshake data",
                             job_id=prepare_watch.job_id)
         body = self._create_body(instinfo, expinfo)
-        self._hypervisor_check(instinfo)
 
         create_watch, impinfo = self._create(body)
 
@@ -404,18 +427,11 @@ class InstanceMove:
 
         self._begin("import")
         create_result = self._job_result(create_watch, "import")
-        failures = [m for m in create_result.messages() if any(k in m for k in IMPORT_FAILURE_MARKERS)]
+        failures = _import_failures(create_result)
         if failures:
             raise MoveError(DESTINATION, "import", "the destination job succeeded but reports: %s"
                             % " / ".join(failures), job_id=create_watch.job_id, hint=ganeti_hint(failures[0]))
         self._verify(instinfo)
-
-    def _hypervisor_check(self, instinfo):
-        enabled = self._destination_info.get("enabled_hypervisors")
-        hypervisor = instinfo.get("hypervisor")
-        if enabled and hypervisor not in enabled:
-            raise MoveError(DESTINATION, "prepare", "hypervisor %s is not enabled on the destination" % hypervisor,
-                            hint="enable it with gnt-cluster modify --enabled-hypervisors")
 
     def _create(self, body):
         """Submit the remote-import create (retrying opportunistically) and wait for its endpoints."""
@@ -515,6 +531,8 @@ class InstanceMove:
             "osparams": _merged(instinfo.get("os_instance"), spec.osparams),
             "start": bool(start),
             "ip_check": False,
+            # explicit: the server default differs (true up to 3.0, false from 3.1)
+            "name_check": bool(spec.name_check),
             "wait_for_sync": False,
             "source_handshake": expinfo["handshake"],
             "source_x509_ca": expinfo["x509_ca"],
@@ -533,20 +551,35 @@ class InstanceMove:
 
     # -------------------------------------------------------------- recovery
     def _recover(self):
-        """Leave one good copy and no debris; return what was done, in words."""
+        """Leave one good copy and no debris; return what was done, in words.
+
+        A copy is removed only when it is this run's and its data is known
+        to be missing, and only while the other copy is known to exist.
+        """
         done = []
+        unknown = [w for w in self._watches if w.job_id is None]
+        if unknown:
+            done.append("the %s request's outcome is unknown, so nothing was cancelled, removed or restarted: look "
+                        "for its job with gnt-job list on the %s cluster and check both clusters"
+                        % (unknown[0].operation, unknown[0].side))
+            return done
         self._cancel_queued(done)
-        export = [w for w in self._watches if w.side == SOURCE and w.operation == "export"]
-        if export and not self._settle(export[-1], done):
+        export = self._last(SOURCE, "export")
+        create = self._last(DESTINATION, "create")
+        if export is not None and not export.cancelled and not self._settle(export, done):
             # The export may still finish and remove the source: whatever we
             # removed now could be the last copy.
             done.append("the source export job %s is still running, so nothing was removed or restarted; when it "
                         "ends, check both clusters (gnt-instance list) and remove the copy you do not want"
-                        % export[-1].job_id)
+                        % export.job_id)
             return done
-        if export and _export_complete(export[-1].result) and not self.spec.keep_source:
-            done.append("the export sent every disk and Ganeti removes the source after that, so the destination "
-                        "copy %s was kept; check it with gnt-instance info" % self.spec.destination_name)
+        if export is not None and _data_sent(export) and not self.spec.keep_source:
+            done.append("the export sent every disk (Ganeti then removes the source), so the destination copy %s "
+                        "was kept; check it with gnt-instance info" % self.spec.destination_name)
+            return done
+        if create is not None and not create.cancelled and not self._settle(create, done):
+            done.append("the destination create job %s is still running, so nothing was removed or restarted; "
+                        "when it ends, check %s on both clusters" % (create.job_id, self.spec.destination_name))
             return done
         try:
             source_now = self.source.query_instance(self.spec.name, INSTANCE_FIELDS)
@@ -559,19 +592,25 @@ class InstanceMove:
         if source_now is None:
             done.append("the source instance is gone; kept the destination copy %s" % self.spec.destination_name)
             return done
-        self._remove_half_made_destination(done)
+        self._remove_empty_destination(create, export, done)
         self._restart_source(source_now, done)
         return done
+
+    def _last(self, side, operation):
+        matching = [w for w in self._watches if w.side == side and w.operation == operation]
+        return matching[-1] if matching else None
 
     def _settle(self, watch, done):
         """Follow a job of this run to its end within a grace period; False if it is still running."""
         if watch.finished:
             return True
-        # An export whose peer went away fails within the import's connect
+        # A transfer whose peer went away ends within the import's connect
         # window (180 s plus the shutdown timeout); a healthy one may need longer.
         grace = Deadline(max(600, self.spec.shutdown_timeout + 300), self._clock)
         try:
             JobWaiter(self._client(watch), grace, sleep=self._sleep, clock=self._clock).wait(watch)
+        except JobTimeout:
+            return False  # the caller says what that means
         except (JobError, RapiError) as exc:
             done.append("could not follow %s job %s to its end: %s" % (watch.side, watch.job_id, exc))
             return False
@@ -581,36 +620,44 @@ class InstanceMove:
         return self.source if watch.side == SOURCE else self.destination
 
     def _cancel_queued(self, done):
+        """Cancel this run's jobs that have not started; a running Ganeti job cannot be interrupted."""
         for watch in self._watches:
             if watch.finished:
                 continue
-            status = (watch.previous_info or ["queued"])[0]
-            if status in ("queued", "waiting"):
-                try:
-                    self._client(watch).cancel_job(watch.job_id)
-                    done.append("cancelled %s job %s (%s)" % (watch.side, watch.job_id, watch.operation))
-                except RapiError as exc:
-                    done.append("could not cancel %s job %s: %s" % (watch.side, watch.job_id, exc))
+            client = self._client(watch)
+            try:
+                status = (client.get_job(watch.job_id) or {}).get("status")
+            except RapiError:
+                status = (watch.previous_info or [None])[0]
+            if status not in ("queued", "waiting"):
+                continue
+            try:
+                answer = client.cancel_job(watch.job_id)
+            except RapiError as exc:
+                done.append("could not cancel %s job %s: %s" % (watch.side, watch.job_id, exc))
+                continue
+            if isinstance(answer, (list, tuple)) and answer and answer[0] is True:
+                watch.cancelled = True  # dequeued before it ran: it made nothing
+                done.append("cancelled %s job %s (%s)" % (watch.side, watch.job_id, watch.operation))
+            else:
+                reason = answer[1] if isinstance(answer, (list, tuple)) and len(answer) > 1 else answer
+                done.append("could not cancel %s job %s (%s): %s" % (watch.side, watch.job_id, watch.operation,
+                                                                    reason))
 
-    def _remove_half_made_destination(self, done):
-        create = [w for w in self._watches if w.side == DESTINATION and w.operation == "create"]
-        if not create:
+    def _remove_empty_destination(self, create, export, done):
+        """Remove the destination instance this run created if its data is known to be missing."""
+        if create is None or create.cancelled or create.result is None:
             return
         name = self.spec.destination_name
-        last = create[-1]
-        if not any(entry[2] == "remote-import" for entry in last.log) and not (last.result and last.result.succeeded):
-            return  # our create never got as far as making the instance: whatever has that name is not ours
-        grace = Deadline(self.spec.shutdown_timeout + 240, self._clock)
-        if not last.finished:
-            # An import that never got a connection gives up by itself after
-            # 180 s plus the source shutdown timeout; wait for that.
-            waiter = JobWaiter(self.destination, grace, sleep=self._sleep, clock=self._clock)
-            try:
-                waiter.wait(last)
-            except (JobError, RapiError) as exc:
-                done.append("destination job %s did not end (%s); %s may still appear there, remove it with "
-                            "gnt-instance remove %s" % (last.job_id, exc, name, name))
-                return
+        ours = any(entry[2] == "remote-import" for entry in create.log) or create.result.succeeded
+        if not ours:
+            return  # our create never made the instance: whatever has that name is not ours
+        missing = (not create.result.succeeded or bool(_import_failures(create.result)) or export is None
+                   or export.cancelled or not _data_sent(export))
+        if not missing:
+            done.append("kept the destination copy %s: it received every disk; check it with gnt-instance info"
+                        % name)
+            return
         try:
             if self.destination.query_instance(name, ["name"]) is None:
                 return
@@ -620,6 +667,7 @@ class InstanceMove:
             done.append("kept the incomplete destination instance %s on %s for debugging (cleanup: false); "
                         "remove it with gnt-instance remove %s" % (name, self.outcome.destination_cluster, name))
             return
+        grace = Deadline(self.spec.shutdown_timeout + 240, self._clock)
         try:
             watch = JobWatch(self.destination.remove_instance(name), DESTINATION, "remove")
             self._watches.append(watch)
@@ -631,7 +679,8 @@ class InstanceMove:
 
     def _restart_source(self, source_now, done):
         before = self._source_before or {}
-        if not before.get("oper_state") or source_now.get("oper_state"):
+        # oper_state None means the node did not answer: do not guess.
+        if before.get("oper_state") is not True or source_now.get("oper_state") is not False:
             return
         name = self.spec.name
         try:
@@ -659,6 +708,23 @@ def _failure_lines(result, limit=2):
     """The last log messages of a failed job that say what failed (socat's own words included)."""
     lines = [str(m).strip() for m in result.messages() if "fail" in str(m).lower() or "error" in str(m).lower()]
     return lines[-limit:]
+
+
+def _import_failures(result):
+    """The destination job's messages saying that a disk did not arrive (its status stays "success")."""
+    return [str(m) for m in result.messages() if any(marker in str(m) for marker in IMPORT_FAILURE_MARKERS)]
+
+
+def _data_sent(export):
+    """True when the export sent every disk, even if removing the source failed afterwards.
+
+    Ganeti logs "Removing instance" only once every disk was sent; a failure
+    to remove the source after that makes the job fail, but the destination
+    then holds the only complete copy.
+    """
+    if _export_complete(export.result):
+        return True
+    return any(entry[2] == "message" and str(entry[3]).startswith("Removing instance") for entry in export.log)
 
 
 def _export_complete(result):

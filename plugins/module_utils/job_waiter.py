@@ -137,6 +137,7 @@ class JobWatch:
         self.previous_info = None
         self.previous_serial = None
         self.result = None
+        self.cancelled = False
 
     @property
     def finished(self):

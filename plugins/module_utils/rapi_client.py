@@ -51,8 +51,11 @@ class RapiError(Exception):
     """
 
     def __init__(self, message, status=None, explain=None, method=None, path=None,
-                 side=None, hint=None, kind=None):
+                 side=None, hint=None, kind=None, maybe_sent=False):
         super(RapiError, self).__init__(message)
+        # True when the request may have reached the server although it
+        # failed (read timeout, dropped connection, 5xx): a job may exist.
+        self.maybe_sent = maybe_sent
         self.message = message
         self.status = status
         self.explain = explain
@@ -176,6 +179,10 @@ class RapiClient:
         self.port = int(port)
         if not 0 < self.port < 65536:
             raise RapiError("port %s is out of range (1-65535)" % port, kind="protocol", side=side)
+        if password is not None and not _is_ascii(password):
+            # Ganeti decodes credentials as ASCII; never echo the value.
+            raise RapiError("the password contains non-ASCII characters, which Ganeti's RAPI never accepts",
+                            kind="protocol", side=side)
         self.username = username
         self._password = password
         self.ca_path = ca_path
@@ -283,21 +290,36 @@ class RapiClient:
             raise RapiError("TLS verification of %s failed: %s" % (self.base_url, reason),
                             method=method, path=path, side=self.side, kind="tls",
                             hint=self._tls_hint(reason))
+        except requests.exceptions.ConnectTimeout:
+            raise RapiError("connecting to %s timed out after %ss" % (self.base_url, kwargs["timeout"]),
+                            method=method, path=path, side=self.side, kind="timeout",
+                            hint="Check the host, the port and any firewall between here and the cluster")
         except requests.exceptions.Timeout:
             raise RapiError("no answer from %s within %ss" % (self.base_url, kwargs["timeout"]),
-                            method=method, path=path, side=self.side, kind="timeout",
+                            method=method, path=path, side=self.side, kind="timeout", maybe_sent=True,
                             hint="Raise request_timeout or check the cluster's master node")
         except requests.exceptions.ConnectionError as exc:
-            raise RapiError("cannot connect to %s: %s" % (self.base_url, _short(exc)),
+            reason = _short(exc)
+            raise RapiError("cannot connect to %s: %s" % (self.base_url, reason),
                             method=method, path=path, side=self.side, kind="connection",
+                            maybe_sent=not _never_connected(exc),
                             hint="Check the host name, the port and that ganeti-rapi runs on the master")
+        except requests.exceptions.RequestException as exc:
+            # e.g. an answer cut off mid-body while the daemon restarts
+            raise RapiError("request to %s failed: %s" % (self.base_url, _short(exc)), method=method, path=path,
+                            side=self.side, kind="connection", maybe_sent=True,
+                            hint="Check that ganeti-rapi runs on the master")
         if response.status_code != 200:
             raise self._http_error(response, method, path)
         try:
             return response.json()
         except ValueError:
-            raise RapiError("answer is not JSON: %r" % response.text[:200], status=response.status_code,
-                            method=method, path=path, side=self.side, kind="protocol")
+            # The body is not echoed: a wrong service might reflect our request headers.
+            raise RapiError("answer is not JSON (Content-Type %s, %d bytes)"
+                            % (response.headers.get("Content-Type"), len(response.content)),
+                            status=response.status_code, method=method, path=path, side=self.side,
+                            kind="protocol", maybe_sent=True,
+                            hint="Check that host and port point at Ganeti's RAPI")
 
     def _tls_hint(self, reason=""):
         if "mismatch" in reason or "doesn't match" in reason or "not valid for" in reason:
@@ -320,7 +342,8 @@ class RapiClient:
             explain = data.get("explain")
             explain = html.unescape(str(explain)) if explain else None
         return RapiError(message, status=response.status_code, explain=explain, method=method, path=path,
-                         side=self.side, hint=_status_hint(response.status_code, method))
+                         side=self.side, hint=_status_hint(response.status_code, method),
+                         maybe_sent=response.status_code in (500, 502, 504))
 
     def get(self, path, query=None, body=None, timeout=None):
         return self.request("GET", path, query=query, body=body, timeout=timeout)
@@ -341,8 +364,9 @@ class RapiClient:
     def query(self, resource, fields, qfilter=None):
         """Ganeti's query resource, as a list of dicts keyed by field name.
 
-        Needs write access on the RAPI user, which makes it a cheap check of
-        that access too.  Values that Ganeti marks as unavailable become None.
+        RAPI only lets users with the ``write`` option use it (observed on
+        Ganeti 3.0.2: 403 for a read-only user), which makes it a cheap check
+        of that access too.  Values Ganeti marks as unavailable become None.
         """
         body = {"fields": list(fields)}
         if qfilter is not None:
@@ -405,6 +429,14 @@ class RapiClient:
         return self.delete("/2/jobs/%s" % _job(job_id))
 
 
+def _is_ascii(text):
+    try:
+        text.encode("ascii")
+    except UnicodeError:
+        return False
+    return True
+
+
 def _query_value(value):
     if value is True:
         return 1
@@ -422,6 +454,14 @@ def _name(name):
 def _job(job_id):
     # 3.x answers job ids as numbers, 2.x as strings: treat them as opaque.
     return quote(str(job_id), safe="")
+
+
+def _never_connected(exc):
+    """True when a ConnectionError happened before the request could be sent."""
+    text = repr(exc)
+    return any(marker in text for marker in ("NewConnectionError", "Failed to establish a new connection",
+                                             "Name or service not known", "Connection refused",
+                                             "No route to host", "ConnectTimeoutError"))
 
 
 def _short(exc):

@@ -49,9 +49,19 @@ options:
   destination_name:
     description:
       - New name of the instance on the destination cluster. Defaults to O(name).
-      - Ganeti up to 3.0 resolves this name, and the source name, on the destination master (its name check is on
-        by default there), so both must be in DNS or in that master's C(/etc/hosts).
+      - With O(name_check) (the default) the destination master resolves this name, so it must be in DNS or in
+        that master's C(/etc/hosts).
+      - Ganeti stores names in lower case; names are compared that way.
     type: str
+  name_check:
+    description:
+      - Let the destination resolve O(destination_name) and check it against the resolved host name (Ganeti's
+        C(--name-check)). It is sent explicitly because Ganeti's default differs between versions (on up to 3.0,
+        off from 3.1).
+      - With V(true) a short name is expanded to the full name DNS returns, and the source name must resolve on
+        the destination master too (Ganeti 3.0).
+    type: bool
+    default: true
   primary_node:
     description:
       - Destination node for the instance. Mutually exclusive with O(iallocator).
@@ -439,7 +449,7 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, RapiError,
 )
 
-SPEC_OPTIONS = ("name", "destination_name", "primary_node", "secondary_node", "iallocator", "disk_template",
+SPEC_OPTIONS = ("name", "destination_name", "name_check", "primary_node", "secondary_node", "iallocator", "disk_template",
                 "compress", "beparams", "hvparams", "osparams", "nics", "keep_source", "start", "shutdown_timeout",
                 "opportunistic_tries", "opportunistic_delay", "timeout", "cleanup")
 
@@ -448,6 +458,7 @@ def argument_spec():
     return dict(
         name=dict(type="str", required=True),
         destination_name=dict(type="str"),
+        name_check=dict(type="bool", default=True),
         source=dict(type="dict", required=True, options=connection_argument_spec()),
         destination=dict(type="dict", required=True, options=connection_argument_spec()),
         primary_node=dict(type="str"),
@@ -514,7 +525,7 @@ def main():
         src = public_summary("source", src_settings, source)
         src["instance"] = spec.name
         dst = public_summary("destination", dst_settings, destination)
-        dst["instance"] = spec.destination_name
+        dst["instance"] = (outcome.instance or {}).get("name") if outcome and outcome.instance else spec.destination_name
         dst["cluster"] = outcome.destination_cluster if outcome else None
         return src, dst
 

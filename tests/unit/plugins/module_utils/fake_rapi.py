@@ -194,6 +194,15 @@ class FakeCluster:
         self._record("startup_instance", name)
         return self._submit("startup_instance", name)
 
+    def get_job(self, job_id):
+        """Peeks at the job's next /wait answer (does not consume it), like GET /2/jobs/ID."""
+        self._record("get_job", job_id)
+        answers = self.jobs.get(job_id) or [None]
+        item = answers[0]
+        if not isinstance(item, dict) or not item.get("job_info"):
+            return {"status": None}
+        return {"status": item["job_info"][0]}
+
     def cancel_job(self, job_id):
         self._record("cancel_job", job_id)
         if self.cancel_error is not None:

@@ -139,7 +139,8 @@ def test_run_calls_run_and_reports(fake_move, capsys):
     assert result["source"] == {"host": "cluster-a.test", "port": 5080, "username": "mover", "ca_path": None,
                                 "validate_certs": True, "tls": None, "requests": 0, "instance": "web1.test"}
     assert result["destination"]["cluster"] == "cluster-b.test"
-    assert result["destination"]["instance"] == "web1-new.test"
+    # the name the destination reports for the instance (here the fake's row), not the one asked for
+    assert result["destination"]["instance"] == result["instance"]["name"] == "web1.test"
     assert result["jobs"] == fake_move.run_result.jobs
     assert result["handoff"]["export_submitted"] == 1.6
     assert "duration" in result
