@@ -95,7 +95,7 @@ def _resolve_side(side, given, environ, inherited):
     resolved = {}
     for setting in SETTINGS:
         value = given.get(setting)
-        if value is None:
+        if value is None or (value == "" and setting != "host"):
             value = _from_env(side, setting, environ)
         resolved[setting] = _coerce(side, setting, value)
     # An explicit password or password_file in the task beats the other one from the environment.
@@ -117,12 +117,13 @@ def _resolve_side(side, given, environ, inherited):
             resolved["password"] = read_password_file(resolved["password_file"])
         except ValueError as exc:
             raise ConnectionOptionError("%s: %s" % (side, exc))
-    if resolved["password"] is not None:
+    for secret in ("username", "password"):
         try:
-            resolved["password"].encode("ascii")
+            (resolved[secret] or "").encode("ascii")
         except UnicodeError:
-            raise ConnectionOptionError("%s: the password contains non-ASCII characters, which Ganeti's RAPI never "
-                                        "accepts" % side)
+            # Ganeti decodes credentials as ASCII; the value is never echoed.
+            raise ConnectionOptionError("%s: the %s contains non-ASCII characters, which Ganeti's RAPI never "
+                                        "accepts" % (side, secret))
     if resolved["password"] is not None and not resolved["username"]:
         raise ConnectionOptionError("%s: a password is set but no username (set %s.username or %s)"
                                     % (side, side, env_name(side, "username")))

@@ -21,6 +21,9 @@ import random
 import time
 
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
+    earlier_create_running, find_earlier_move,
+)
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import (
     Deadline, JobError, JobLost, JobTimeout, JobWaiter, JobWatch,
 )
@@ -80,6 +83,7 @@ class MoveError(Exception):
         self.hint = hint
         self.ganeti_error = ganeti_error
         self.recovery = []  # what was done to leave both clusters clean
+        self.timed_out = False  # the overall timeout expired: recovery must not wait either
         self.outcome = None  # the partial MoveOutcome (jobs, steps) for the results
 
     def __str__(self):
@@ -109,6 +113,7 @@ class MoveOutcome:
         self.steps = []
         self.handoff = {}
         self.plan = None
+        self.notes = []  # repairs made before the move (e.g. an earlier run's debris removed)
 
 
 def normalize_name(name):
@@ -168,6 +173,7 @@ class InstanceMove:
         self._step_name = None
         self._source_before = None
         self._destination_info = None
+        self._check_mode = False
 
     # ---------------------------------------------------------------- steps
     def _begin(self, name):
@@ -211,8 +217,11 @@ class InstanceMove:
         try:
             return self._waiter(watch).wait(watch, until)
         except JobTimeout as exc:
-            raise MoveError(watch.side, step, "%s; the move's timeout is %ss" % (exc, self.spec.timeout),
-                            job_id=watch.job_id, hint="raise the module's timeout option")
+            error = MoveError(watch.side, step, "%s; the move's timeout is %ss" % (exc, self.spec.timeout),
+                              job_id=watch.job_id, hint="raise the module's timeout option, or run the same task "
+                              "again: it finishes the interrupted move or removes its incomplete copy")
+            error.timed_out = True
+            raise error
         except JobLost as exc:
             raise MoveError(watch.side, step, str(exc), job_id=watch.job_id,
                             hint="look for the job with gnt-job list on that cluster")
@@ -249,15 +258,10 @@ class InstanceMove:
             return self._finish_unchanged("already_moved", dst,
                                           "%s is already on the destination cluster %s"
                                           % (spec.destination_name, info.get("name")))
-        if src is not None and dst is not None:
-            if spec.keep_source:
-                return self._finish_unchanged("kept_both", dst,
-                                              "%s is on both clusters (source kept as asked)" % spec.destination_name)
-            raise MoveError("both", "preflight",
-                            "%s exists on the source and %s on the destination cluster %s; neither was touched"
-                            % (spec.name, spec.destination_name, info.get("name")),
-                            hint="remove the copy you do not want (gnt-instance remove), or set keep_source: true "
-                                 "if both copies are meant to stay")
+        if src is not None and (dst is not None or self._earlier_create_running()):
+            done = self._both_present(dst, info)
+            if done is not None:
+                return done
         if src is None:
             raise MoveError(SOURCE, "preflight",
                             "instance %s exists on neither cluster (nor as %s on the destination)"
@@ -265,6 +269,104 @@ class InstanceMove:
                             hint="check the instance name (gnt-instance list on the source)")
         self._validate(src, info)
         return None
+
+    def _both_present(self, dst, info):
+        """Both clusters have the instance: finish, repair or refuse, never guess.
+
+        Returns an outcome when done, None to go on with a normal move (after
+        an earlier run's empty copy was removed), or raises MoveError.
+        """
+        spec = self.spec
+        cluster = info.get("name")
+        if spec.keep_source and dst is not None:
+            return self._finish_unchanged("kept_both", dst,
+                                          "%s is on both clusters (source kept as asked)" % spec.destination_name)
+        both = MoveError("both", "preflight",
+                         "%s exists on the source and %s on the destination cluster %s, and no earlier move of it "
+                         "was found in the job lists; neither was touched" % (spec.name, spec.destination_name, cluster),
+                         hint="remove the copy you do not want (gnt-instance remove), or set keep_source: true if "
+                              "both copies are meant to stay")
+        try:
+            earlier = find_earlier_move(self.source, self.destination, spec.name, spec.destination_name)
+        except RapiError:
+            earlier = None
+        if earlier is None:
+            raise both
+        create = self._adopt(DESTINATION, "create", earlier.create)
+        export = self._adopt(SOURCE, "export", earlier.export) if earlier.export else None
+        if self._check_mode:
+            return self._plan_earlier(create, export, earlier)
+        self._begin("resume")
+        if export is not None and not export.finished:
+            self._follow(export, "resume")  # it decides whether the source still exists
+            if self._call(SOURCE, "resume", self.source.query_instance, spec.name, ["name"]) is None:
+                return self._finish_unchanged("already_moved", dst, "%s: an earlier run's export (job %s) finished "
+                                              "the move to %s" % (spec.destination_name, export.job_id, cluster))
+        if export is None and earlier.prepare_result:
+            entry = self._follow(create, "resume", until=lambda item: item[2] == "remote-import")
+            if entry is not None and not create.finished:
+                # The destination still listens for the earlier run's data: send it.
+                op = earlier.create_op
+                sizes = [disk.get("size") for disk in op.get("disks") or []]
+                self._transfer(create, entry[3], earlier.prepare_result["x509_key_name"],
+                               op.get("compress") or "none", sizes)
+                self.outcome.message += " (resumed an interrupted move: create job %s, prepare job %s)" % (
+                    create.job_id, earlier.prepare["id"])
+                return self.outcome
+        self._follow(create, "resume")
+        if export is not None and _data_sent(export):
+            raise MoveError("both", "preflight",
+                            "an earlier run's export (source job %s) sent every disk of %s to %s, but the source copy "
+                            "is still there: removing it failed (%s)" % (export.job_id, spec.name, cluster,
+                                                                          export.result.error()[1]),
+                            job_id=export.job_id,
+                            hint="check the destination copy (gnt-instance info %s) and then remove the source copy "
+                                 "with gnt-instance remove %s" % (spec.destination_name, spec.name))
+        if create.result.succeeded and not _import_failures(create.result) and export is not None:
+            raise both
+        # The destination copy never got its data: it is debris of an earlier run.
+        if self._call(DESTINATION, "resume", self.destination.query_instance, spec.destination_name,
+                      ["name"]) is None:
+            self._begin("preflight")
+            return None  # Ganeti removed it itself (the create failed): move as usual
+        if not spec.cleanup:
+            raise MoveError(DESTINATION, "preflight",
+                            "%s on %s is an incomplete copy left by an earlier interrupted run (create job %s); kept "
+                            "because cleanup is false" % (spec.destination_name, cluster, create.job_id),
+                            job_id=create.job_id, hint="remove it with gnt-instance remove %s, or set cleanup: true"
+                            % spec.destination_name)
+        watch = self._submit(DESTINATION, "remove", "resume", self.destination.remove_instance, spec.destination_name)
+        self._job_result(watch, "resume")
+        self.outcome.notes.append("removed the incomplete copy %s an earlier run left on %s (create job %s, remove "
+                                  "job %s)" % (spec.destination_name, cluster, create.job_id, watch.job_id))
+        self._begin("preflight")
+        return None
+
+    def _earlier_create_running(self):
+        """An earlier run's create may not have registered the instance yet (or runs right now)."""
+        return self._call(DESTINATION, "preflight", earlier_create_running, self.destination,
+                          self.spec.destination_name)
+
+    def _adopt(self, side, operation, job):
+        """Follow a job an earlier run submitted as if this run had."""
+        watch = JobWatch(job["id"], side, operation)
+        watch.adopted = True
+        self._watches.append(watch)
+        return watch
+
+    def _plan_earlier(self, create, export, earlier):
+        spec = self.spec
+        self._end_step()
+        self.outcome.changed = True
+        self.outcome.state = "would_resume"
+        if export is not None:
+            what = "wait for the earlier run's export job %s and act on its result" % export.job_id
+        elif create.previous_info is None and earlier.prepare_result:
+            what = "resume the earlier run's move (create job %s) or remove its incomplete copy" % create.job_id
+        else:
+            what = "remove the earlier run's incomplete copy (create job %s) and move again" % create.job_id
+        self.outcome.message = "%s is on both clusters after an interrupted move: would %s" % (spec.name, what)
+        return self.outcome
 
     def _finish_unchanged(self, state, dst, message):
         self.outcome.state = state
@@ -354,6 +456,7 @@ class InstanceMove:
 
     def check(self):
         """Check mode: the preflight only; nothing is submitted, nothing changes."""
+        self._check_mode = True
         done = self._preflight()
         if done is not None:
             return done
@@ -381,13 +484,30 @@ class InstanceMove:
             self._fail(error)
             raise error
         self._finish_jobs()
+        if self.outcome.notes:
+            self.outcome.message += "; before that, %s" % "; ".join(self.outcome.notes)
         return self.outcome
 
     def _fail(self, exc):
         self._end_step()
-        if exc.step != "preflight":
+        if exc.timed_out:
+            exc.recovery = self._after_timeout()
+        elif exc.step != "preflight":
             exc.recovery = self._recover()
         exc.outcome = self._finish_jobs()
+
+    def _after_timeout(self):
+        """The deadline passed: cancel what has not started, name what still runs, wait for nothing.
+
+        A later run of the same task finds those jobs and finishes or repairs the move.
+        """
+        done = []
+        self._cancel_queued(done)
+        running = [w for w in self._watches if not w.finished and not w.cancelled and w.job_id is not None]
+        for watch in running:
+            done.append("%s job %s (%s) is still running; run the same task again to finish the move or remove "
+                        "its incomplete copy" % (watch.side, watch.job_id, watch.operation))
+        return done
 
     def _move(self):
         spec = self.spec
@@ -402,19 +522,23 @@ class InstanceMove:
             raise MoveError(SOURCE, "prepare", "prepare-export returned no handshake data",
                             job_id=prepare_watch.job_id)
         body = self._create_body(instinfo, expinfo)
-
         create_watch, impinfo = self._create(body)
+        sizes = [disk.get("size") for disk in instinfo.get("disks") or []]
+        self._transfer(create_watch, impinfo, expinfo["x509_key_name"], spec.compress, sizes)
 
+    def _transfer(self, create_watch, impinfo, key_name, compress, sizes):
+        """Export to the endpoints the destination published, then check both jobs and the result."""
+        spec = self.spec
         self._begin("export")
         export_body = {
             "mode": "remote",
             "destination": impinfo["disks"],
             "destination_x509_ca": impinfo["x509_ca"],
-            "x509_key_name": expinfo["x509_key_name"],
+            "x509_key_name": key_name,
             "shutdown": True,
             "shutdown_timeout": spec.shutdown_timeout,
             "remove_instance": not spec.keep_source,
-            "compress": spec.compress,
+            "compress": compress,
         }
         if spec.keep_source:
             # Without snapshot-capable storage Ganeti refuses to keep a running
@@ -431,7 +555,7 @@ class InstanceMove:
         if failures:
             raise MoveError(DESTINATION, "import", "the destination job succeeded but reports: %s"
                             % " / ".join(failures), job_id=create_watch.job_id, hint=ganeti_hint(failures[0]))
-        self._verify(instinfo)
+        self._verify(sizes)
 
     def _create(self, body):
         """Submit the remote-import create (retrying opportunistically) and wait for its endpoints."""
@@ -475,7 +599,7 @@ class InstanceMove:
                             % (value, ", failed disks: %s" % ", ".join(failed) if failed else ""),
                             job_id=result.job_id, hint=ganeti_hint("export failed"))
 
-    def _verify(self, instinfo):
+    def _verify(self, sizes):
         spec = self.spec
         self._begin("verify")
         dst = self._call(DESTINATION, "verify", self.destination.query_instance, spec.destination_name,
@@ -483,7 +607,6 @@ class InstanceMove:
         if dst is None:
             raise MoveError(DESTINATION, "verify", "%s is not on the destination after a successful import"
                             % spec.destination_name)
-        sizes = [d.get("size") for d in instinfo.get("disks") or []]
         if sizes and dst.get("disk.sizes") and list(dst["disk.sizes"]) != sizes:
             raise MoveError(DESTINATION, "verify", "disk sizes differ: source %s, destination %s"
                             % (sizes, dst["disk.sizes"]))

@@ -138,6 +138,7 @@ class JobWatch:
         self.previous_serial = None
         self.result = None
         self.cancelled = False
+        self.adopted = False  # submitted by an earlier, interrupted run
 
     @property
     def finished(self):

@@ -111,6 +111,9 @@ class FakeCluster:
         self.bodies = {}  # method -> [bodies]
         self.cancelled = []
         self.cancel_error = None
+        self.job_list = []  # job rows (id, status, summary, ops, opresult) for query("job", ...)
+        self.job_details = {}  # job_id -> GET /2/jobs/ID answer (overrides the /wait peek)
+        self.cancel_answer = None  # what cancel_job answers instead of dequeuing, e.g. [False, "reason"]
 
     # ---- scripting
     def script(self, method, job_id, answers):
@@ -163,6 +166,8 @@ class FakeCluster:
         self._record("query", resource, copy.deepcopy(qfilter))
         if resource in self.query_errors:
             raise self.query_errors[resource]
+        if resource == "job":
+            return [copy.deepcopy(row) for row in self.job_list if _job_matches(row, qfilter)]
         if resource == "node":
             name = qfilter[2]
             return [copy.deepcopy(self.nodes[name])] if name in self.nodes else []
@@ -197,6 +202,8 @@ class FakeCluster:
     def get_job(self, job_id):
         """Peeks at the job's next /wait answer (does not consume it), like GET /2/jobs/ID."""
         self._record("get_job", job_id)
+        if job_id in self.job_details:
+            return copy.deepcopy(self.job_details[job_id])
         answers = self.jobs.get(job_id) or [None]
         item = answers[0]
         if not isinstance(item, dict) or not item.get("job_info"):
@@ -207,6 +214,8 @@ class FakeCluster:
         self._record("cancel_job", job_id)
         if self.cancel_error is not None:
             raise self.cancel_error
+        if self.cancel_answer is not None:
+            return copy.deepcopy(self.cancel_answer)
         self.cancelled.append(job_id)
         return [True, "Dequeued job %s" % job_id]
 
@@ -357,3 +366,17 @@ class Scenario:
 
     def export_body(self, index=-1):
         return self.source.bodies["export_instance"][index]
+
+
+def _job_matches(row, qfilter):
+    """Evaluates the small subset of Ganeti query filters the move uses on jobs."""
+    op = qfilter[0]
+    if op == "|":
+        return any(_job_matches(row, item) for item in qfilter[1:])
+    if op == "&":
+        return all(_job_matches(row, item) for item in qfilter[1:])
+    if op == "=[]":
+        return qfilter[2] in (row.get(qfilter[1]) or [])
+    if op == "=":
+        return row.get(qfilter[1]) == qfilter[2]
+    raise AssertionError("unsupported job filter %r" % (qfilter,))

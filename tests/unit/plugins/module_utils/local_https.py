@@ -104,8 +104,9 @@ class RecordedRequest:
 
 
 class _Route:
-    def __init__(self, status, body, content_type, headers, hang):
+    def __init__(self, status, body, content_type, headers, hang, content_length=None):
         self.status = status
+        self.content_length = content_length
         self.body = body
         self.content_type = content_type
         self.headers = headers or {}
@@ -145,7 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.dumps(payload).encode("utf-8")
         self.send_response(route.status)
         self.send_header("Content-Type", route.content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        # content_length larger than the body: the answer is cut off mid-body (then the connection closes)
+        self.send_header("Content-Length", str(route.content_length if route.content_length is not None
+                                               else len(payload)))
         self.send_header("Connection", "close")
         for name, value in route.headers.items():
             self.send_header(name, value)
@@ -183,8 +186,8 @@ class RapiTestServer:
         self._thread.join(5)
 
     def route(self, method, path, status=200, body=None, content_type="application/json", headers=None,
-              hang=False):
-        self.routes[(method, path)] = _Route(status, body, content_type, headers, hang)
+              hang=False, content_length=None):
+        self.routes[(method, path)] = _Route(status, body, content_type, headers, hang, content_length)
 
     def last(self):
         return self.requests[-1]

@@ -313,3 +313,46 @@ def test_make_client_and_public_summary(ca_file):
     assert summary == {"host": "a.test", "port": 15080, "username": "mover", "ca_path": ca_file,
                        "validate_certs": True, "tls": None, "requests": 0}
     assert SRC_PW not in repr(summary)
+
+
+NON_ASCII_PW = "p\u00e4ssw\u00f6rd-\u20ac-SECRET"
+
+
+def _assert_not_shown(exc, password):
+    for text in (str(exc), repr(exc), repr(exc.args)):
+        assert password not in text
+        assert all(ord(char) < 128 for char in text), text  # not even one of its non-ASCII characters
+
+
+@pytest.mark.parametrize("which", ["source", "destination"])
+@pytest.mark.parametrize("how", ["task", "environment", "password_file"])
+def test_non_ascii_password_is_refused_without_showing_it(pw_file, which, how):
+    sides = {"source": side(host="a.test", username="mover"), "destination": side(host="b.test")}
+    environ = {}
+    if how == "task":
+        sides[which]["password"] = NON_ASCII_PW
+    elif how == "environment":
+        environ["GANETI_%s_PASSWORD" % which.upper()] = NON_ASCII_PW
+    else:
+        sides[which]["password_file"] = pw_file("pw", NON_ASCII_PW + "\n")
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(sides["source"], sides["destination"], environ=environ)
+    assert str(info.value).startswith("%s: the password contains non-ASCII characters" % which)
+    _assert_not_shown(info.value, NON_ASCII_PW)
+
+
+def test_non_ascii_shared_password_is_refused_without_showing_it():
+    with pytest.raises(ConnectionOptionError) as info:
+        resolve_connections(side(host="a.test"), side(host="b.test"),
+                            environ={"GANETI_USERNAME": "mover", "GANETI_PASSWORD": NON_ASCII_PW})
+    assert str(info.value).startswith("source:")
+    _assert_not_shown(info.value, NON_ASCII_PW)
+
+
+@pytest.mark.parametrize("setting", ["password", "password_file"])
+def test_explicit_empty_destination_secret_inherits_the_source_password(setting):
+    src, dst = resolve_connections(side(host="a.test", username="mover", password=SRC_PW),
+                                   side(host="b.test", **{setting: ""}), environ={})
+    assert dst["password"] == SRC_PW
+    assert dst["username"] == "mover"
+

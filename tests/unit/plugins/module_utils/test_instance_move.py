@@ -19,9 +19,9 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import (
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
-    CREATE_JOB, CREATE_JOB_2, DEST_ROW, EXPINFO, EXPORT_JOB, HASH_ERROR, IMPINFO, INFO_JOB, INSTINFO, NAME,
-    PREPARE_JOB, REMOVE_JOB, SOURCE_ROW, SOURCE_ROW_STOPPED, STARTUP_JOB, TEMP_INSUFFICIENT, Scenario, answer,
-    create_answers, export_answers, log_entry,
+    CREATE_JOB, CREATE_JOB_2, DEST_ROW, EXPINFO, EXPORT_JOB, HASH_ERROR, IMPINFO, IMPORT_WARNING, INFO_JOB,
+    INSTINFO, NAME, PREPARE_JOB, REMOVE_JOB, SOURCE_ROW, SOURCE_ROW_STOPPED, STARTUP_JOB, TEMP_INSUFFICIENT,
+    Scenario, answer, create_answers, export_answers, log_entry,
 )
 
 
@@ -166,7 +166,7 @@ def test_primary_and_secondary_node(sc):
     assert body["snode"] == "node2.cluster-b.test"
     assert body["disk_template"] == "drbd"
     assert "iallocator" not in body
-    assert [call[2] for call in sc.destination.called("query")] == [
+    assert [call[2] for call in sc.destination.called("query") if call[1] == "node"] == [
         ["=", "name", "node1.cluster-b.test"], ["=", "name", "node2.cluster-b.test"]]
 
 
@@ -777,3 +777,241 @@ def test_move_error_text():
     err.recovery = ["cancelled x", "removed y"]
     assert str(err) == ("destination, step 'create', job 7: OpPrereqError: boom. Fix: do this. "
                         "Recovery: cancelled x; removed y")
+
+
+# ======================================================== recovery by evidence
+def test_export_error_after_removing_the_source_keeps_the_destination(sc):
+    # Every disk was sent, then removing the source failed: the job fails, but the
+    # destination holds the only complete copy.
+    error = ["OpExecError", ["Can't remove instance's disks"]]
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, [
+        answer("running", logs=[log_entry(1, "message", "Shutting down instance")]),
+        answer("error", logs=[log_entry(2, "message", "Exporting disk 0"),
+                              log_entry(3, "message", "Removing instance %s" % NAME)], error=error),
+    ])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW_STOPPED))
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+    sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
+    assert err.ganeti_error == "Can't remove instance's disks"
+    assert sc.destination.called("remove_instance") == []
+    assert sc.source.called("startup_instance") == []
+    assert len(err.recovery) == 1
+    assert "the destination copy %s was kept" % NAME in err.recovery[0]
+    assert "removed" not in err.recovery[0] and "started" not in err.recovery[0]
+
+
+def test_export_submission_that_may_have_reached_the_cluster_touches_nothing(sc):
+    sc.source.submit_scripts["export_instance"] = [
+        RapiError("no answer from https://cluster-a.test:5080 within 60s", kind="timeout", maybe_sent=True)]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW_STOPPED))
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+    sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("source", "export", None)
+    assert "the export request may have reached the cluster" in err.message
+    assert "gnt-job list" in err.hint
+    for cluster in (sc.source, sc.destination):
+        assert cluster.called("cancel_job") == []
+        assert cluster.called("remove_instance") == []
+        assert cluster.called("startup_instance") == []
+    assert len(err.recovery) == 1
+    assert "the export request's outcome is unknown" in err.recovery[0]
+    assert "nothing was cancelled, removed or restarted" in err.recovery[0]
+    # the recovery did not even look at the clusters again
+    assert len(sc.source.called("query_instance")) == 1
+    assert len(sc.destination.called("query_instance")) == 1
+    assert [j for j in err.outcome.jobs if j["operation"] == "export"] == [
+        {"side": "source", "id": None, "operation": "export", "status": "submitted"}]
+
+
+@pytest.mark.parametrize("source_now, restarted", [(SOURCE_ROW, False), (SOURCE_ROW_STOPPED, True)],
+                         ids=["source-still-running", "source-stopped"])
+def test_export_connect_timeout_recovers_normally(sc, source_now, restarted):
+    # A connect timeout: the request never left this host, no export job exists.
+    sc.source.submit_scripts["export_instance"] = [
+        RapiError("connecting to https://cluster-a.test:5080 timed out after 60s", kind="timeout",
+                  maybe_sent=False)]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(source_now))
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+    sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("source", "export", None)
+    assert "may have reached" not in err.message
+    assert sc.source.called("cancel_job") == [] and sc.destination.called("cancel_job") == []
+    # the create job was followed to its end before its instance was removed
+    events = [e[:3] for e in sc.events]
+    assert events.index(("destination", "remove_instance", NAME)) > max(
+        i for i, e in enumerate(events) if e[:3] == ("destination", "wait", CREATE_JOB))
+    assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
+    expected = ["removed the incomplete destination instance %s (job %s)" % (NAME, REMOVE_JOB)]
+    if restarted:
+        assert sc.source.called("startup_instance") == [("startup_instance", NAME)]
+        expected.append("started the source instance %s again (job %s)" % (NAME, STARTUP_JOB))
+    else:
+        assert sc.source.called("startup_instance") == []
+    assert err.recovery == expected
+
+
+def test_unexpected_exception_becomes_a_controller_error_and_still_recovers(sc):
+    sc.source.submit_scripts["export_instance"] = [KeyError("destination_x509_ca")]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW))
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert err.side == "controller"
+    assert err.step == "export"
+    assert "unexpected KeyError" in err.message and "destination_x509_ca" in err.message
+    assert "bug" in err.hint
+    # the recovery ran: the destination instance this run created is removed, the source left running
+    assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
+    assert sc.source.called("startup_instance") == []
+    assert err.recovery == ["removed the incomplete destination instance %s (job %s)" % (NAME, REMOVE_JOB)]
+    assert err.outcome is not None
+    assert ("destination", CREATE_JOB, "create", "success") in [
+        (j["side"], j["id"], j["operation"], j["status"]) for j in err.outcome.jobs]
+
+
+# The master daemon hiccups while the create job is still running and has not yet logged its
+# remote-import entry: following the job fails, the move fails, and the job goes on without us.
+WAIT_FAILED = RapiError("Internal Server Error", status=500, method="GET", path="/2/jobs/%s/wait" % CREATE_JOB)
+
+
+@pytest.mark.parametrize("late_entry", [False, True], ids=["never-logged", "logged-after-the-failure"])
+def test_create_still_running_when_the_move_fails_that_ends_with_an_import_failure_is_removed(sc, late_entry):
+    end_logs = [log_entry(3, "message", "Disk 0 failed to receive data: timeout"),
+                log_entry(4, "message", IMPORT_WARNING)]
+    if late_entry:
+        end_logs.insert(0, log_entry(2, "remote-import", copy.deepcopy(IMPINFO)))
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [
+        answer("running", logs=[log_entry(1, "message", "creating disks")]), WAIT_FAILED,
+        answer("running"), answer("success", logs=end_logs, result=["node1.cluster-b.test"])])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))  # never stopped: no export ran
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
+    assert "Internal Server Error" in err.message
+    assert sc.source.called("export_instance") == []
+    assert sc.destination.called("cancel_job") == []  # it was running, not queued
+    # the recovery followed the job to its end, then removed the copy that never got its data
+    events = [e[:3] for e in sc.events]
+    assert events.index(("destination", "remove_instance", NAME)) > max(
+        i for i, e in enumerate(events) if e[:3] == ("destination", "wait", CREATE_JOB))
+    assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
+    assert sc.source.called("startup_instance") == []
+    assert err.recovery == ["removed the incomplete destination instance %s (job %s)" % (NAME, REMOVE_JOB)]
+    create = [j for j in err.outcome.jobs if j["operation"] == "create"][0]
+    assert create["status"] == "success"
+
+
+def test_create_still_running_when_the_move_fails_that_fails_without_import_entry_removes_nothing(sc):
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [
+        answer("running"), WAIT_FAILED, answer("running"),
+        answer("error", error=["OpPrereqError", ["Instance 'inst1.test' already exists", "already_exists"]])])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    # an instance of that name appeared meanwhile: it is not this run's
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
+    assert sc.destination.called("remove_instance") == []
+    assert sc.source.called("startup_instance") == []
+    assert err.recovery == []
+    create = [j for j in err.outcome.jobs if j["operation"] == "create"][0]
+    assert create["status"] == "error"  # the recovery followed it to its end
+
+
+# ============================================================ names, name_check
+def test_names_are_normalised():
+    spec = MoveSpec(name="Web1.Test.", destination_name=None)
+    assert (spec.name, spec.destination_name) == ("web1.test", "web1.test")
+    spec = MoveSpec(name=" Web1.Test. ", destination_name="New.Example.")
+    assert (spec.name, spec.destination_name) == ("web1.test", "new.example")
+    assert instance_move.normalize_name(None) is None
+
+
+def test_a_mixed_case_name_with_trailing_dot_moves_the_instance(sc):
+    outcome = sc.move(name="Inst1.TEST.").run()
+    assert outcome.state == "moved"
+    assert sc.source.called("query_instance")[0] == ("query_instance", NAME)
+    assert sc.destination.called("query_instance")[0] == ("query_instance", NAME)
+    assert sc.create_body()["name"] == NAME
+    assert sc.source.called("export_instance") == [("export_instance", NAME)]
+
+
+@pytest.mark.parametrize("given, expected", [({}, True), ({"name_check": False}, False),
+                                             ({"name_check": True}, True)])
+def test_create_body_sends_name_check_explicitly(sc, given, expected):
+    sc.move(**given).run()
+    assert sc.create_body()["name_check"] is expected
+
+
+# ============================================================ cancel answers
+def test_refused_cancel_is_reported_as_not_cancelled():
+    sc = Scenario(wait_advance=10.0)
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("queued")])]  # forever queued
+    sc.destination.cancel_answer = [False, "Job no longer waiting, can't cancel"]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+
+    err = _fail(sc.move(timeout=60))
+
+    assert err.step == "create"
+    assert sc.destination.called("cancel_job") == [("cancel_job", CREATE_JOB)]
+    assert err.recovery[0] == ("could not cancel destination job %s (create): Job no longer waiting, can't cancel"
+                               % CREATE_JOB)
+    assert not any(line.startswith("cancelled") for line in err.recovery)
+    # not cancelled: the job may still create the instance, so it is named and nothing is removed or restarted
+    assert any("job %s" % CREATE_JOB in line and "still running" in line for line in err.recovery[1:])
+    assert sc.destination.called("remove_instance") == []
+
+
+def test_a_job_that_started_since_it_was_last_seen_is_not_cancelled():
+    sc = Scenario(wait_advance=10.0)
+    # queued at each /wait until the move's timeout, running by the time the recovery asks
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("queued")] * 3 + [answer("running")])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    err = _fail(sc.move(timeout=60))
+
+    assert err.step == "create"
+    assert "still queued" in err.message  # what the waiter saw last
+    assert sc.destination.called("get_job") == [("get_job", CREATE_JOB)]
+    assert sc.destination.called("cancel_job") == []
+    assert not any("cancel" in line for line in err.recovery)
+
+
+# ============================================================ verify failures
+def test_failed_verify_with_kept_source_keeps_the_complete_destination(sc):
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.instance(NAME, None, RapiError("cannot connect", kind="connection"), copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+    sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
+
+    err = _fail(sc.move(keep_source=True))
+
+    assert (err.side, err.step) == ("destination", "verify")
+    assert "cannot connect" in err.message
+    statuses = [(j["operation"], j["status"]) for j in err.outcome.jobs]
+    assert ("export", "success") in statuses and ("create", "success") in statuses
+    assert sc.destination.called("remove_instance") == []
+    assert sc.source.called("startup_instance") == []
+    assert err.recovery == ["kept the destination copy %s: it received every disk; check it with gnt-instance info"
+                            % NAME]

@@ -235,6 +235,55 @@ def test_tls_handshake_timeout_while_probing_the_certificate(certs):
     assert_no_password(info.value)
 
 
+def test_answer_cut_off_mid_body_may_have_been_sent(rapi_server, client):
+    # The daemon announced more than it sent, then closed the connection (e.g. it restarted mid-answer):
+    # the request was received, so a job may exist.
+    body = b'{"partial-body-marker": 4711, '
+    rapi_server.route("PUT", "/2/instances/inst1.test/export", body=body, content_length=len(body) + 500)
+
+    with pytest.raises(RapiError) as info:
+        client.export_instance("inst1.test", {"mode": "remote"})
+
+    err = info.value
+    assert err.kind == "connection"
+    assert err.maybe_sent is True
+    assert err.status is None
+    assert (err.method, err.path) == ("PUT", "/2/instances/inst1.test/export")
+    assert rapi_server.last().path == "/2/instances/inst1.test/export"  # it did reach the server
+    assert "partial-body-marker" not in str(err)
+    assert_no_password(err)
+
+
+@pytest.mark.parametrize("pinned", [False, True], ids=["unverified", "pinned-probe"])
+def test_connection_refused_was_never_sent(certs, pinned):
+    client = RapiClient("127.0.0.1", free_port(), username=USERNAME, password=PASSWORD,
+                        ca_path=certs["rapi"][0] if pinned else None, validate_certs=pinned, request_timeout=5)
+    with pytest.raises(RapiError) as info:
+        client.export_instance("inst1.test", {"mode": "remote"})
+    assert info.value.kind == "connection"
+    assert info.value.maybe_sent is False
+
+
+def test_non_json_200_answer_reflecting_the_request_is_not_echoed(rapi_server, client):
+    # A wrong service that reflects the request (Authorization header included) answers 200.
+    auth = base64.b64encode(("%s:%s" % (USERNAME, PASSWORD)).encode()).decode()
+    reflected = ("PUT /2/instances/inst1.test/export HTTP/1.1\r\nAuthorization: Basic %s\r\n"
+                 "X-Marker: reflected-body-marker\r\n" % auth).encode()
+    rapi_server.route("PUT", "/2/instances/inst1.test/export", body=reflected, content_type="message/http")
+
+    with pytest.raises(RapiError) as info:
+        client.export_instance("inst1.test", {"mode": "remote"})
+
+    err = info.value
+    assert (err.kind, err.status) == ("protocol", 200)
+    assert err.maybe_sent is True
+    assert "%d bytes" % len(reflected) in err.message
+    for text in (str(err), repr(err), err.message, err.hint or ""):
+        assert "reflected-body-marker" not in text
+        assert auth not in text
+    assert_no_password(err)
+
+
 # ------------------------------------------------------------------ resources
 @pytest.mark.parametrize("job_id", [7, "7"], ids=["number", "string"])
 def test_job_ids_as_numbers_or_strings(rapi_server, client, job_id):
@@ -371,6 +420,18 @@ def test_constructor_refuses_empty_host_and_bad_port():
 def test_base_url_brackets_ipv6():
     assert RapiClient("::1", port=5080).base_url == "https://[::1]:5080"
     assert RapiClient(" cluster.test ", port="15080").base_url == "https://cluster.test:15080"
+
+
+def test_constructor_refuses_a_non_ascii_password_without_showing_it():
+    password = "p\u00e4ssw\u00f6rd"
+    with pytest.raises(RapiError) as info:
+        RapiClient("cluster.test", username=USERNAME, password=password, side="destination")
+    err = info.value
+    assert (err.kind, err.side) == ("protocol", "destination")
+    assert "non-ASCII" in str(err)
+    for text in (str(err), repr(err), repr(err.args)):
+        assert password not in text
+        assert "\u00e4" not in text and "\u00f6" not in text
 
 
 def test_client_repr_does_not_show_the_password():

@@ -284,3 +284,36 @@ def test_destination_password_file_reaches_the_destination_client(fake_move, cap
     move = fake_move.instances[0]
     assert move.source._password == TASK_PW
     assert move.destination._password == FILE_PW
+
+
+NON_ASCII_PW = "p\u00e4ssw\u00f6rd-never-printed-4"
+
+
+@pytest.mark.parametrize("how", ["task", "environment"])
+def test_non_ascii_password_fails_before_any_move_without_showing_it(fake_move, capsys, monkeypatch, how):
+    if how == "task":
+        source = {"host": "cluster-a.test", "username": "mover", "password": NON_ASCII_PW}
+    else:
+        monkeypatch.setenv("GANETI_SOURCE_PASSWORD", NON_ASCII_PW)
+        source = {"host": "cluster-a.test", "username": "mover"}
+
+    code, result, out = run_module(ganeti_move_instance.main, {
+        "name": "web1.test", "source": source, "destination": {"host": "cluster-b.test"}}, capsys)
+
+    assert code == 1
+    assert result["msg"].startswith("source: the password contains non-ASCII characters")
+    assert (result["side"], result["step"]) == ("input", "arguments")
+    assert fake_move.instances == []
+    for text in (out, result["msg"]):
+        assert NON_ASCII_PW not in text
+        assert "\u00e4" not in text and "\u00f6" not in text
+        assert "\\u00e4" not in text and "\\u00f6" not in text
+
+
+def test_name_check_reaches_the_move(fake_move, capsys):
+    fake_move.run_result = moved_outcome()
+    _run(capsys, name="Web1.Test.")
+    _run(capsys, name_check=False)
+    first, second = fake_move.instances
+    assert (first.spec.name, first.spec.destination_name, first.spec.name_check) == ("web1.test", "web1.test", True)
+    assert second.spec.name_check is False
