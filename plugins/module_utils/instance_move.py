@@ -194,7 +194,7 @@ class InstanceMove:
         try:
             return func(*args, **kwargs)
         except RapiError as exc:
-            raise MoveError(side, step, str(exc), hint=exc.hint or ganeti_hint(str(exc)))
+            raise MoveError(side, step, exc.describe(), hint=exc.hint or ganeti_hint(str(exc)))
 
     def _submit(self, side, operation, step, func, *args):
         try:
@@ -203,9 +203,10 @@ class InstanceMove:
             if exc.maybe_sent and operation in ("create", "export"):
                 # The cluster may have queued the job: recovery must assume it runs.
                 self._watches.append(JobWatch(None, side, operation))
-                raise MoveError(side, step, "%s; the %s request may have reached the cluster" % (exc, operation),
+                raise MoveError(side, step, "%s; the %s request may have reached the cluster"
+                                % (exc.describe(), operation),
                                 hint="look for a %s job with gnt-job list on the %s cluster" % (operation, side))
-            raise MoveError(side, step, str(exc), hint=exc.hint or ganeti_hint(str(exc)))
+            raise MoveError(side, step, exc.describe(), hint=exc.hint or ganeti_hint(str(exc)))
         watch = JobWatch(job_id, side, operation)
         self._watches.append(watch)
         return watch
@@ -226,7 +227,7 @@ class InstanceMove:
             raise MoveError(watch.side, step, str(exc), job_id=watch.job_id,
                             hint="look for the job with gnt-job list on that cluster")
         except RapiError as exc:
-            raise MoveError(watch.side, step, "following job %s: %s" % (watch.job_id, exc),
+            raise MoveError(watch.side, step, "following job %s: %s" % (watch.job_id, exc.describe()),
                             job_id=watch.job_id, hint=exc.hint)
 
     def _job_result(self, watch, step):
@@ -300,6 +301,17 @@ class InstanceMove:
         if export is not None and not export.finished:
             self._follow(export, "resume")  # it decides whether the source still exists
             if self._call(SOURCE, "resume", self.source.query_instance, spec.name, ["name"]) is None:
+                # The earlier run's move went on without it: check its end as if it were ours.
+                self._job_result(create, "resume")
+                failures = _import_failures(create.result)
+                if failures:
+                    raise MoveError(DESTINATION, "resume", "an earlier run's move of %s ended with the source "
+                                    "removed but the destination reports: %s" % (spec.name, " / ".join(failures)),
+                                    job_id=create.job_id, hint="the destination copy may be incomplete: check it "
+                                    "(gnt-instance info %s) and restore the instance from a backup if it is"
+                                    % spec.destination_name)
+                dst = self._call(DESTINATION, "resume", self.destination.query_instance, spec.destination_name,
+                                 INSTANCE_FIELDS)
                 return self._finish_unchanged("already_moved", dst, "%s: an earlier run's export (job %s) finished "
                                               "the move to %s" % (spec.destination_name, export.job_id, cluster))
         if export is None and earlier.prepare_result:
@@ -444,7 +456,7 @@ class InstanceMove:
                 if exc.ganeti_error_code == "unknown_entity":
                     rows = []
                 else:
-                    raise MoveError(DESTINATION, "preflight", str(exc), hint=exc.hint)
+                    raise MoveError(DESTINATION, "preflight", exc.describe(), hint=exc.hint)
             if not rows:
                 raise MoveError(DESTINATION, "preflight", "node %s does not exist on %s"
                                 % (node, self.outcome.destination_cluster),

@@ -67,6 +67,13 @@ class RapiError(Exception):
         self.kind = kind or ("http" if status is not None else "connection")
 
     def __str__(self):
+        text = self.describe()
+        if self.hint:
+            text = "%s. %s" % (text.rstrip("."), self.hint)
+        return text
+
+    def describe(self):
+        """The error without the hint (for callers that show the hint on its own)."""
         parts = []
         if self.method and self.path:
             parts.append("%s %s" % (self.method, self.path))
@@ -75,10 +82,7 @@ class RapiError(Exception):
         text = self.message
         if self.explain and self.explain not in text:
             text = "%s (%s)" % (text, self.explain)
-        head = ": ".join([" ".join(parts), text]) if parts else text
-        if self.hint:
-            head = "%s. %s" % (head.rstrip("."), self.hint)
-        return head
+        return ": ".join([" ".join(parts), text]) if parts else text
 
     @property
     def ganeti_error_code(self):
@@ -258,6 +262,9 @@ class RapiClient:
                                  "certificate (openssl x509 -in /var/lib/ganeti/rapi.pem on its master)"
                                  % self.ca_path)
         except ssl.SSLError as exc:
+            if _connection_dropped(str(exc)) or isinstance(exc, ssl.SSLEOFError):
+                raise RapiError("connection to %s closed during the TLS handshake" % self.base_url,
+                                kind="connection", side=self.side, hint="Check that ganeti-rapi runs on the master")
             raise RapiError("TLS handshake with %s failed: %s" % (self.base_url, exc), kind="tls",
                             side=self.side, hint="Check that port %d is Ganeti's RAPI (HTTPS)" % self.port)
         except socket.timeout:
@@ -287,6 +294,12 @@ class RapiClient:
             response = self._session.request(method, url, **kwargs)
         except requests.exceptions.SSLError as exc:
             reason = _short(exc)
+            if _connection_dropped(reason):
+                # The peer closed the connection during the handshake (a
+                # restarting daemon behind a proxy): no certificate was judged.
+                raise RapiError("connection to %s closed during the TLS handshake: %s" % (self.base_url, reason),
+                                method=method, path=path, side=self.side, kind="connection",
+                                hint="Check that ganeti-rapi runs on the master")
             raise RapiError("TLS verification of %s failed: %s" % (self.base_url, reason),
                             method=method, path=path, side=self.side, kind="tls",
                             hint=self._tls_hint(reason))
@@ -454,6 +467,11 @@ def _name(name):
 def _job(job_id):
     # 3.x answers job ids as numbers, 2.x as strings: treat them as opaque.
     return quote(str(job_id), safe="")
+
+
+def _connection_dropped(reason):
+    return any(marker in reason for marker in ("UNEXPECTED_EOF", "EOF occurred", "Connection reset",
+                                               "ConnectionResetError"))
 
 
 def _never_connected(exc):
