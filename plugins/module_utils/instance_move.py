@@ -326,6 +326,11 @@ class InstanceMove:
                     create.job_id, earlier.prepare["id"])
                 return self.outcome
         self._follow(create, "resume")
+        if export is not None and _data_sent(export) and earlier.export_op.get("remove_instance") is False:
+            raise MoveError("both", "preflight",
+                            "an earlier run copied %s to %s with keep_source (source job %s), so both copies are "
+                            "meant to exist" % (spec.name, cluster, export.job_id), job_id=export.job_id,
+                            hint="set keep_source: true for this task, or remove the copy you do not want")
         if export is not None and _data_sent(export):
             raise MoveError("both", "preflight",
                             "an earlier run's export (source job %s) sent every disk of %s to %s, but the source copy "
@@ -334,8 +339,16 @@ class InstanceMove:
                             job_id=export.job_id,
                             hint="check the destination copy (gnt-instance info %s) and then remove the source copy "
                                  "with gnt-instance remove %s" % (spec.destination_name, spec.name))
-        if create.result.succeeded and not _import_failures(create.result) and export is not None:
-            raise both
+        if create.result.succeeded and not _import_failures(create.result):
+            # The destination copy received its data (its export job may be archived already).
+            raise MoveError("both", "preflight",
+                            "%s on %s was made by an earlier move (create job %s) and received every disk, and the "
+                            "source copy %s still exists; neither was touched" % (spec.destination_name, cluster,
+                                                                                   create.job_id, spec.name),
+                            job_id=create.job_id,
+                            hint="check the destination copy (gnt-instance info %s), then remove the source copy "
+                                 "(gnt-instance remove %s), or set keep_source: true if both are meant to stay"
+                                 % (spec.destination_name, spec.name))
         # The destination copy never got its data: it is debris of an earlier run.
         if self._call(DESTINATION, "resume", self.destination.query_instance, spec.destination_name,
                       ["name"]) is None:
@@ -373,10 +386,11 @@ class InstanceMove:
         self.outcome.state = "would_resume"
         if export is not None:
             what = "wait for the earlier run's export job %s and act on its result" % export.job_id
-        elif create.previous_info is None and earlier.prepare_result:
-            what = "resume the earlier run's move (create job %s) or remove its incomplete copy" % create.job_id
+        elif earlier.prepare_result and earlier.create.get("status") not in ("success", "error", "canceled"):
+            what = "resume the earlier run's move (create job %s is still running)" % create.job_id
         else:
-            what = "remove the earlier run's incomplete copy (create job %s) and move again" % create.job_id
+            what = ("check the earlier run's destination copy (create job %s): remove it and move again if it "
+                    "never received its data, else stop and report" % create.job_id)
         self.outcome.message = "%s is on both clusters after an interrupted move: would %s" % (spec.name, what)
         return self.outcome
 
@@ -484,6 +498,7 @@ class InstanceMove:
         try:
             done = self._preflight()
             if done is not None:
+                self._finish_jobs()
                 return done
             self._move()
         except MoveError as exc:

@@ -33,6 +33,10 @@ class EarlierMove:
     def create_op(self):
         return _op(self.create)
 
+    @property
+    def export_op(self):
+        return _op(self.export)
+
     def running(self):
         return [job for job in (self.export, self.create) if job is not None and job.get("status") not in FINAL]
 

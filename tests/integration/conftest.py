@@ -202,6 +202,18 @@ class Runner:
             registered[item.stem] = json.loads(item.read_text())
         return RunResult(proc, registered)
 
+    def run_file(self, book, inventory, args=(), env=None, timeout=3600):
+        """ansible-playbook on an existing playbook file with an INI inventory."""
+        self.count += 1
+        base = self.tmp / ("run%d" % self.count)
+        base.mkdir()
+        inv = base / "inventory.ini"
+        inv.write_text(inventory)
+        command = [os.path.join(BIN, "ansible-playbook"), book, "-i", str(inv)] + list(args)
+        proc = subprocess.run(command, capture_output=True, text=True, env=self.env(env), timeout=timeout,
+                              cwd=str(base), check=False)
+        return RunResult(proc, {})
+
     def adhoc(self, module_args, env=None, args=(), timeout=1800):
         command = [os.path.join(BIN, "ansible"), "localhost", "-c", "local", "-i", "localhost,",
                    "-m", "ganeti.rapi.ganeti_move_instance", "-a", module_args] + list(args)

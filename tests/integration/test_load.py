@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Twenty moves in one playbook run with forks: every instance accounted for."""
+
+import os
+import re
+
+from conftest import ROOT, connection
+
+COUNT = int(os.environ.get("LOAD_MOVES", "20"))
+
+
+def test_twenty_moves_with_forks(runner, instances, cluster_a, cluster_b):
+    names = [instances.create(cluster_a) for dummy in range(COUNT)]
+    sums = dict((name, cluster_a.disk_md5(name)) for name in names)
+    inventory = "[ganeti_instances]\n%s\n\n[ganeti_instances:vars]\nansible_connection=local\n" % "\n".join(names)
+    group_vars = runner.tmp / "group_vars.yml"
+    group_vars.write_text('{"ganeti_source": %s, "ganeti_destination": %s}' % (
+        str(connection(cluster_a)).replace("'", '"'), str(connection(cluster_b)).replace("'", '"')))
+    book = os.path.join(ROOT, "playbooks", "move_instances.yml")
+    result = runner.run_file(book, inventory, ["-f", "10", "-e", "@%s" % group_vars])
+    assert result.rc == 0, result
+    # the playbook's own summary counts every instance as moved, none failed
+    assert re.search(r'"moved": "?%d"?' % COUNT, result.stdout), result
+    assert re.search(r'"failed": "?0"?', result.stdout), result
+    on_a, on_b = cluster_a.instances(), cluster_b.instances()
+    for name in names:
+        assert name not in on_a, name
+        assert on_b[name]["status"] == "running", name
+        assert cluster_b.disk_md5(name) == sums[name], name

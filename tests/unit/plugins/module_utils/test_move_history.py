@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""move_history against job lists of two fake clusters (rows as /2/query/job returns them)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
+    EarlierMove, earlier_create_running, find_earlier_move,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
+from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import FakeClock, FakeCluster
+
+NAME, NEW_NAME = "inst1.test", "inst1-new.test"
+CA_1, CA_2 = "X-Ganeti-Signature: s1/aaa\n\nCERT-ONE\n", "X-Ganeti-Signature: s2/bbb\n\nCERT-TWO\n"
+KEY_1, KEY_2 = ["x509-key-one", "hmac1", "salt1"], ["x509-key-two", "hmac2", "salt2"]
+
+
+def create_row(job_id, status="running", mode="remote-import", ca=CA_1, name=NAME):
+    return {"id": job_id, "status": status, "summary": ["INSTANCE_CREATE(%s)" % name],
+            "ops": [{"OP_ID": "OP_INSTANCE_CREATE", "instance_name": name, "mode": mode, "source_x509_ca": ca,
+                     "disks": [{"size": 64}], "compress": "gzip"}],
+            "opresult": [None]}
+
+
+def prepare_row(job_id, ca=CA_1, key=KEY_1, status="success", mode="remote"):
+    result = {"handshake": [0, "hs", "salt"], "x509_key_name": list(key), "x509_ca": ca}
+    return {"id": job_id, "status": status, "summary": ["BACKUP_PREPARE(%s)" % NAME],
+            "ops": [{"OP_ID": "OP_BACKUP_PREPARE", "instance_name": NAME, "mode": mode}],
+            "opresult": [result if status == "success" else ["OpExecError", ["no key"]]]}
+
+
+def export_row(job_id, key=KEY_1, status="running", mode="remote"):
+    return {"id": job_id, "status": status, "summary": ["BACKUP_EXPORT(%s)" % NAME],
+            "ops": [{"OP_ID": "OP_BACKUP_EXPORT", "instance_name": NAME, "mode": mode, "x509_key_name": list(key)}],
+            "opresult": [None]}
+
+
+@pytest.fixture
+def clusters():
+    clock = FakeClock()
+    return FakeCluster("source", clock), FakeCluster("destination", clock)
+
+
+def _find(clusters, destination_name=NAME):
+    source, destination = clusters
+    return find_earlier_move(source, destination, NAME, destination_name)
+
+
+# ============================================================ find_earlier_move
+def test_no_create_job_is_no_earlier_move(clusters):
+    source, destination = clusters
+    source.job_list = [prepare_row(10), export_row(11)]  # source jobs alone are not a move to resume
+    assert _find(clusters) is None
+    assert [c[1] for c in destination.called("query")] == ["job"]
+
+
+def test_create_with_matching_prepare_and_export(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200")]
+    source.job_list = [prepare_row(10), export_row(11), prepare_row(12, ca=CA_2, key=KEY_2), export_row(13, KEY_2)]
+
+    earlier = _find(clusters)
+
+    assert isinstance(earlier, EarlierMove)
+    assert earlier.create["id"] == "200"
+    assert earlier.prepare["id"] == 10
+    assert earlier.prepare_result == {"handshake": [0, "hs", "salt"], "x509_key_name": KEY_1, "x509_ca": CA_1}
+    assert earlier.export["id"] == 11  # matched by key name, not the newest export
+    assert earlier.create_op["source_x509_ca"] == CA_1
+    assert [job["id"] for job in earlier.running()] == [11, "200"]
+
+
+def test_latest_matching_export_is_taken(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200")]
+    source.job_list = [prepare_row(10), export_row(9, status="error"), export_row(21), export_row(15)]
+    assert _find(clusters).export["id"] == 21
+
+
+def test_prepare_with_another_certificate_gives_the_create_only(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200")]
+    source.job_list = [prepare_row(10, ca=CA_2), export_row(11)]  # the export even carries KEY_1
+
+    earlier = _find(clusters)
+
+    assert earlier.create["id"] == "200"
+    assert earlier.prepare is None and earlier.prepare_result is None and earlier.export is None
+
+
+def test_failed_or_non_remote_prepare_does_not_match(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200")]
+    source.job_list = [prepare_row(10, status="error"), prepare_row(11, mode="local"), export_row(12)]
+    earlier = _find(clusters)
+    assert earlier.prepare is None and earlier.export is None
+
+
+def test_export_with_another_key_is_not_taken(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200")]
+    source.job_list = [prepare_row(10), export_row(11, key=KEY_2), export_row(12, mode="local")]
+    earlier = _find(clusters)
+    assert earlier.prepare["id"] == 10
+    assert earlier.export is None
+
+
+def test_latest_create_by_numeric_id(clusters):
+    source, destination = clusters
+    # "9" > "10" as text: the job id must be compared as a number
+    destination.job_list = [create_row("10", ca=CA_2), create_row("9", ca=CA_1)]
+    source.job_list = [prepare_row(20, ca=CA_1), prepare_row(21, ca=CA_2, key=KEY_2)]
+
+    earlier = _find(clusters)
+
+    assert earlier.create["id"] == "10"
+    assert earlier.prepare["id"] == 21  # the prepare that goes with that create
+
+
+def test_only_remote_import_creates_count(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("300", mode="create"), create_row("301", mode="import")]
+    assert _find(clusters) is None
+
+    destination.job_list.append(create_row("200"))
+    assert _find(clusters).create["id"] == "200"  # the newer plain creates are ignored
+
+
+def test_jobs_of_other_instances_are_ignored(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200", name="other.test")]
+    assert _find(clusters) is None
+
+
+def test_destination_name_is_used_on_the_destination(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200", name=NEW_NAME), create_row("201", name=NAME)]
+    source.job_list = [prepare_row(10)]
+    earlier = _find(clusters, destination_name=NEW_NAME)
+    assert earlier.create["id"] == "200"
+    assert earlier.prepare["id"] == 10
+
+
+def test_unreadable_job_list_raises(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200")]
+    source.query_errors["job"] = RapiError("Forbidden", status=403)
+    with pytest.raises(RapiError):
+        _find(clusters)
+
+
+def test_running_lists_only_unfinished_jobs():
+    earlier = EarlierMove(create_row("200", status="success"), export=export_row(11, status="running"))
+    assert [job["id"] for job in earlier.running()] == [11]
+    assert EarlierMove(create_row("200", status="error")).running() == []
+
+
+# ======================================================= earlier_create_running
+@pytest.mark.parametrize("status, expected", [
+    ("queued", True), ("waiting", True), ("running", True),
+    ("success", False), ("error", False), ("canceled", False),
+])
+def test_earlier_create_running_by_status(clusters, status, expected):
+    destination = clusters[1]
+    destination.job_list = [create_row("200", status=status)]
+    assert earlier_create_running(destination, NAME) is expected
+
+
+def test_earlier_create_running_ignores_plain_creates_and_other_names(clusters):
+    destination = clusters[1]
+    destination.job_list = [create_row("200", mode="create"), create_row("201", name="other.test")]
+    assert earlier_create_running(destination, NAME) is False
+    destination.job_list = []
+    assert earlier_create_running(destination, NAME) is False
