@@ -458,9 +458,9 @@ def test_clean_earlier_create_without_a_found_export_is_not_removed(sc):
 
 # ============================================================== check mode
 @pytest.mark.parametrize("kind, expected", [
-    ("resume", "resume the earlier run's move (create job %s)" % EARLIER_CREATE),
+    ("resume", "resume the earlier run's move (create job %s is still running)" % EARLIER_CREATE),
     ("export", "wait for the earlier run's export job %s" % EARLIER_EXPORT),
-    ("debris", "remove the earlier run's incomplete copy (create job %s)" % EARLIER_CREATE),
+    ("debris", "check the earlier run's destination copy (create job %s)" % EARLIER_CREATE),
 ])
 def test_check_mode_with_an_earlier_move_would_resume(sc, kind, expected):
     if kind == "resume":
