@@ -25,6 +25,9 @@ description:
   - After a failure the module cancels its still queued jobs, removes an instance it created on the destination
     that did not receive its data (see O(cleanup)) and starts the source instance again if the move shut it down.
     It never removes a copy unless the other copy is known to exist.
+  - A run that was interrupted (controller killed, O(timeout)) leaves its jobs running. The next run of the same
+    task finds them and finishes the move, removes the incomplete copy and moves again, or refuses with precise
+    instructions.
   - Runs on the controller or any host that reaches both RAPI endpoints, usually with C(delegate_to) localhost.
     For parallel moves use Ansible's forks, loops with C(async), or several hosts of an inventory.
 author:
@@ -138,8 +141,8 @@ options:
     default: 30
   timeout:
     description:
-      - Overall deadline for the move in seconds. When it expires the module stops waiting, cancels queued jobs
-        and cleans up as after any failure.
+      - Overall deadline for the move in seconds. When it expires the module stops waiting, cancels its queued
+        jobs and names the running ones; running the same task again finishes or repairs the move.
     type: int
     default: 3600
   cleanup:
@@ -270,7 +273,8 @@ msg:
   sample: web1.example.org moved to cluster-b.example.org as web1.example.org
 state:
   description: V(moved), V(already_moved) (only the destination has it), V(kept_both) (both have it and
-    O(keep_source) is set) or V(would_move) (check mode).
+    O(keep_source) is set), V(would_move) (check mode) or V(would_resume) (check mode, after an interrupted
+    run; see the failure guide).
   returned: success
   type: str
   sample: moved
