@@ -334,8 +334,8 @@ class InstanceMove:
         if export is not None and _data_sent(export):
             raise MoveError("both", "preflight",
                             "an earlier run's export (source job %s) sent every disk of %s to %s, but the source copy "
-                            "is still there: removing it failed (%s)" % (export.job_id, spec.name, cluster,
-                                                                          export.result.error()[1]),
+                            "is still there: removing it failed (%s)"
+                            % (export.job_id, spec.name, cluster, export.result.error()[1]),
                             job_id=export.job_id,
                             hint="check the destination copy (gnt-instance info %s) and then remove the source copy "
                                  "with gnt-instance remove %s" % (spec.destination_name, spec.name))
@@ -343,8 +343,8 @@ class InstanceMove:
             # The destination copy received its data (its export job may be archived already).
             raise MoveError("both", "preflight",
                             "%s on %s was made by an earlier move (create job %s) and received every disk, and the "
-                            "source copy %s still exists; neither was touched" % (spec.destination_name, cluster,
-                                                                                   create.job_id, spec.name),
+                            "source copy %s still exists; neither was touched"
+                            % (spec.destination_name, cluster, create.job_id, spec.name),
                             job_id=create.job_id,
                             hint="check the destination copy (gnt-instance info %s), then remove the source copy "
                                  "(gnt-instance remove %s), or set keep_source: true if both are meant to stay"
@@ -791,8 +791,8 @@ class InstanceMove:
                 done.append("cancelled %s job %s (%s)" % (watch.side, watch.job_id, watch.operation))
             else:
                 reason = answer[1] if isinstance(answer, (list, tuple)) and len(answer) > 1 else answer
-                done.append("could not cancel %s job %s (%s): %s" % (watch.side, watch.job_id, watch.operation,
-                                                                    reason))
+                done.append("could not cancel %s job %s (%s): %s"
+                            % (watch.side, watch.job_id, watch.operation, reason))
 
     def _remove_empty_destination(self, create, export, done):
         """Remove the destination instance this run created if its data is known to be missing."""

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import COLLECTIONS, LAB_DIR, connection, lab, move_task, play, save_task
+from conftest import LAB_DIR, connection, lab, move_task, play
 
 PASSWORD_FILE = os.path.join(LAB_DIR, "rapi-password")
 

@@ -355,4 +355,3 @@ def test_explicit_empty_destination_secret_inherits_the_source_password(setting)
                                    side(host="b.test", **{setting: ""}), environ={})
     assert dst["password"] == SRC_PW
     assert dst["username"] == "mover"
-

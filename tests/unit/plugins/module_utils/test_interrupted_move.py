@@ -522,7 +522,7 @@ def test_timeout_while_following_the_earlier_create(status):
     assert err.timed_out is True
     assert (err.side, err.step, err.job_id) == ("destination", "resume", EARLIER_CREATE)
     assert "run the same task again" in err.hint
-    assert waits and all(started < deadline for _, started in waits)  # no /wait begun after the deadline
+    assert waits and all(started < deadline for dummy, started in waits)  # no /wait begun after the deadline
     assert sc.clock.now <= deadline + 10  # the failure path waited for nothing
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
     assert sc.submitted() == []
@@ -549,7 +549,7 @@ def test_timeout_while_following_a_new_create_names_it_and_waits_for_nothing():
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
     assert err.recovery == ["destination job %s (create) is still running; run the same task again to finish the "
                             "move or remove its incomplete copy" % CREATE_JOB]
-    assert all(started < deadline for _, started in waits)
+    assert all(started < deadline for dummy, started in waits)
     assert sc.clock.now <= deadline + 10
     assert sc.destination.cancelled == [] and sc.source.cancelled == []
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
@@ -573,7 +573,7 @@ def test_timeout_during_the_export_names_both_running_jobs_and_removes_nothing()
                                       % CREATE_JOB)
     assert err.recovery[1].startswith("source job %s (export) is still running; run the same task again"
                                       % EXPORT_JOB)
-    assert all(started < deadline for _, started in waits)
+    assert all(started < deadline for dummy, started in waits)
     assert sc.clock.now <= deadline + 10
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
     assert sc.destination.cancelled == [] and sc.source.cancelled == []
@@ -593,7 +593,7 @@ def test_timeout_while_following_the_earlier_export_names_both_jobs():
     assert sorted(line.split(" is still running")[0] for line in err.recovery) == [
         "destination job %s (create)" % EARLIER_CREATE, "source job %s (export)" % EARLIER_EXPORT]
     assert all("run the same task again" in line for line in err.recovery)
-    assert all(started < deadline for _, started in waits)
+    assert all(started < deadline for dummy, started in waits)
     assert _waits(sc.destination, EARLIER_CREATE) == []  # the create was not followed at all
     assert sc.source.cancelled == [] and sc.destination.cancelled == []
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []

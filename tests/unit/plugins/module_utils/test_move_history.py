@@ -29,14 +29,16 @@ def create_row(job_id, status="running", mode="remote-import", ca=CA_1, name=NAM
             "opresult": [None]}
 
 
-def prepare_row(job_id, ca=CA_1, key=KEY_1, status="success", mode="remote"):
+def prepare_row(job_id, ca=CA_1, key=None, status="success", mode="remote"):
+    key = KEY_1 if key is None else key
     result = {"handshake": [0, "hs", "salt"], "x509_key_name": list(key), "x509_ca": ca}
     return {"id": job_id, "status": status, "summary": ["BACKUP_PREPARE(%s)" % NAME],
             "ops": [{"OP_ID": "OP_BACKUP_PREPARE", "instance_name": NAME, "mode": mode}],
             "opresult": [result if status == "success" else ["OpExecError", ["no key"]]]}
 
 
-def export_row(job_id, key=KEY_1, status="running", mode="remote"):
+def export_row(job_id, key=None, status="running", mode="remote"):
+    key = KEY_1 if key is None else key
     return {"id": job_id, "status": status, "summary": ["BACKUP_EXPORT(%s)" % NAME],
             "ops": [{"OP_ID": "OP_BACKUP_EXPORT", "instance_name": NAME, "mode": mode, "x509_key_name": list(key)}],
             "opresult": [None]}
