@@ -4,7 +4,8 @@
 #   make units        ansible-test units (tests/unit) on every line in UNIT_LINES
 #   make integration  tests/integration/run.sh (brings the two-cluster lab up and down itself)
 #   make test         sanity, units, integration; stops at the first failure
-#   make demo | docs | bench | lab-up | lab-down | venv | clean | distclean
+#   make docs         HTML docs site into build/docs/html (scripts/docs.sh): module page, guides, failure table
+#   make demo | bench | lab-up | lab-down | venv | clean | distclean
 #
 # Venvs live in .venv/<ansible-core line> (scripts/venv.sh); ansible-test runs in
 # build/ansible_collections/ganeti/rapi (scripts/ansible-test.sh). Set VENV_PYTHON=/path/python3.11
@@ -65,11 +66,10 @@ demo:
 	@bash scripts/venv.sh $(LINE) >/dev/null
 	$(WITH_VENV) bash tests/integration/demo.sh
 
-# Placeholder until a docs build exists: lint the plugin docs of the build copy.
+# HTML docs site (antsibull-docs + Sphinx, offline) of a copy of the work tree in build/docs/html; fails if
+# antsibull-docs lint-collection-docs or Sphinx finds a problem. Prints the path of index.html.
 docs:
-	@bash scripts/venv.sh $(LINE) >/dev/null
-	@dest=$$(bash scripts/build-copy.sh); cd "$$dest"; \
-	  $(WITH_VENV) ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/build" antsibull-docs lint-collection-docs --plugin-docs .
+	@bash scripts/docs.sh $(LINE)
 
 bench:
 	@if [[ ! -f tests/bench/run.sh ]]; then echo "make bench: tests/bench/run.sh does not exist yet" >&2; exit 1; fi
@@ -84,7 +84,7 @@ lab-down:
 
 # build/collections (not made here) is left alone.
 clean:
-	rm -rf build/ansible_collections build/.ansible-test-line tests/output .pytest_cache
+	rm -rf build/ansible_collections build/.ansible-test-line build/docs tests/output .pytest_cache
 
 distclean: clean
 	rm -rf .venv

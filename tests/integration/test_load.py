@@ -30,3 +30,24 @@ def test_twenty_moves_with_forks(runner, instances, cluster_a, cluster_b):
         assert name not in on_a, name
         assert on_b[name]["status"] == "running", name
         assert cluster_b.disk_md5(name) == sums[name], name
+
+
+def test_shipped_playbook_summarises_and_fails_when_a_move_fails(runner, instances, cluster_a, cluster_b):
+    names = [instances.create(cluster_a) for dummy in range(2)]
+    already = instances.create(cluster_b)  # only on the destination: "already there"
+    ghost = instances.name("ghost")  # on neither cluster: that move fails
+    hosts = names + [already, ghost]
+    inventory = "[ganeti_instances]\n%s\n\n[ganeti_instances:vars]\nansible_connection=local\n" % "\n".join(hosts)
+    group_vars = runner.tmp / "group_vars.yml"
+    group_vars.write_text('{"ganeti_source": %s, "ganeti_destination": %s}' % (
+        str(connection(cluster_a)).replace("'", '"'), str(connection(cluster_b)).replace("'", '"')))
+    result = runner.run_file(os.path.join(ROOT, "playbooks", "move_instances.yml"), inventory,
+                             ["-f", "4", "-e", "@%s" % group_vars])
+    assert result.rc != 0, result
+    assert re.search(r'"moved": "?2"?', result.stdout), result
+    assert re.search(r'"already_there": "?1"?', result.stdout), result
+    assert re.search(r'"failed": "?1"?', result.stdout), result
+    assert "%s: FAILED: " % ghost in result.stdout and "exists on neither cluster" in result.stdout
+    assert "1 move(s) failed" in result.stdout
+    on_b = cluster_b.instances()
+    assert all(name in on_b for name in names) and not any(name in cluster_a.instances() for name in names)

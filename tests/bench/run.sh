@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# make bench: ganeti_move_instance vs move-instance on the same lab, in one run; writes docs/performance.md.
+# Runs with the python/ansible on PATH (make bench puts .venv/<line>/bin first). See tests/bench/bench.py for
+# the settings (BENCH_RUNS, BENCH_SCENARIOS, BENCH_BIG_SIZE).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exec python3 "$HERE/bench.py" "$@"
