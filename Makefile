@@ -3,7 +3,8 @@
 #   make sanity       ansible-test sanity on every line in LINES (fresh copy of the work tree each time)
 #   make units        ansible-test units (tests/unit) on every line in UNIT_LINES
 #   make integration  tests/integration/run.sh (brings the two-cluster lab up and down itself)
-#   make test         sanity, units, integration; stops at the first failure
+#   make lint         ansible-lint (production profile) on the shipped playbook and the module examples
+#   make test         sanity, lint, units, integration; stops at the first failure
 #   make docs         HTML docs site into build/docs/html (scripts/docs.sh): module page, guides, failure table
 #   make demo | bench | lab-up | lab-down | venv | clean | distclean
 #
@@ -23,7 +24,7 @@ ANSIBLE_TEST_PYTHON ?= 3.11
 VENV_BIN = $(CURDIR)/.venv/$(LINE)/bin
 WITH_VENV = PATH="$(VENV_BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv/$(LINE)"
 
-.PHONY: all help venv sanity units integration test demo docs bench lab-up lab-down clean distclean
+.PHONY: all help venv sanity lint units integration test demo docs bench lab-up lab-down clean distclean
 
 all: help
 
@@ -59,8 +60,14 @@ integration:
 
 test:
 	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory units
 	$(MAKE) --no-print-directory integration
+
+# ansible-lint (production profile, offline) on the shipped playbook and the module's EXAMPLES.
+lint:
+	@bash scripts/venv.sh $(LINE) >/dev/null
+	$(WITH_VENV) bash scripts/lint.sh
 
 demo:
 	@bash scripts/venv.sh $(LINE) >/dev/null

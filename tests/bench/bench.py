@@ -81,14 +81,12 @@ def job_times(cluster, since):
 
 
 def _ts(text):
-    text = text.strip()
-    if not text or text == "-":
+    """gnt-job prints timestamps as "[seconds, microseconds]"."""
+    text = text.strip().strip("[]")
+    if not text or "," not in text:
         return None
-    # gnt-job prints "YYYY-MM-DD HH:MM:SS.ffffff"
-    try:
-        return time.mktime(time.strptime(text.split(".")[0], "%Y-%m-%d %H:%M:%S")) + float("0." + text.split(".")[1])
-    except (ValueError, IndexError):
-        return None
+    seconds, micro = text.split(",")
+    return int(seconds) + int(micro) / 1e6
 
 
 def create_instances(count, size):
@@ -121,10 +119,14 @@ def measured(command, env=None):
     return stats
 
 
+def _side(lab_env, cluster):
+    return {"host": lab_env["GNT_%s_CLUSTER" % cluster], "username": "lab",
+            "password_file": lab_env["GNT_%s_RAPI_PASSWORD_FILE" % cluster],
+            "ca_path": lab_env["GNT_%s_CA_FILE" % cluster]}
+
+
 def module_plays(names, mode, compress, lab_env):
-    side = lambda c: {"host": lab_env["GNT_%s_CLUSTER" % c], "username": "lab",  # noqa: E731
-                      "password_file": lab_env["GNT_%s_RAPI_PASSWORD_FILE" % c], "ca_path": lab_env["GNT_%s_CA_FILE" % c]}
-    args = {"source": side("A"), "destination": side("B"), "compress": compress}
+    args = {"source": _side(lab_env, "A"), "destination": _side(lab_env, "B"), "compress": compress}
     if mode == "async":
         args["name"] = "{{ item }}"
         tasks = [{"ganeti.rapi.ganeti_move_instance": args, "loop": names, "async": 3600, "poll": 0,
@@ -280,9 +282,8 @@ def report(scenarios, started, finished):
         ratio = "-"
         if walls["module"] and walls["move-instance"]:
             ratio = "%.2f" % (statistics.median(walls["module"]) / statistics.median(walls["move-instance"]))
-        label = "%s: %d x %s%s, compress %s" % (item["label"], item["count"], item["size"],
-                                                 ", module via %s" % item["mode"] if item["count"] > 1 else "",
-                                                 item["compress"])
+        via = ", module via %s" % item["mode"] if item["count"] > 1 else ""
+        label = "%s: %d x %s%s, compress %s" % (item["label"], item["count"], item["size"], via, item["compress"])
         for tool in ("module", "move-instance"):
             runs = res[tool]
             good = [r for r in runs if r["ok"]]
