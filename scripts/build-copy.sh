@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Refresh build/ansible_collections/<namespace>/<name> as a copy of the working tree and print its path.
+# Refresh build/ansible_collections/<namespace>/<name> (or DIR/ansible_collections/... with an argument) as a
+# copy of the working tree and print its path.
 #
 # Copied: tracked files plus untracked files that .gitignore does not ignore, so uncommitted work is
 # tested too; files deleted in the work tree are left out. ansible-test resolves symlinks, which is why
@@ -12,7 +13,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 namespace=$(sed -n 's/^namespace: *//p' "$root/galaxy.yml" | tr -d "\"' ")
 name=$(sed -n 's/^name: *//p' "$root/galaxy.yml" | tr -d "\"' ")
-dest=$root/build/ansible_collections/$namespace/$name
+# Optional argument: another collections root (DIR/ansible_collections/<namespace>/<name> is written),
+# so that docs and lint get copies of their own and never disturb ansible-test's.
+dest=${1:-$root/build}/ansible_collections/$namespace/$name
 
 if [[ -d $dest ]]; then  # wipe everything but tests/output
   find "$dest" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +

@@ -55,17 +55,11 @@ then
 fi
 
 # 2. copy of the working tree
+# (with a git repository of its own: antsibull-docs lists a collection inside a git work tree with
+# `git ls-files`, and in this checkout build/ is ignored, so it would see no file at all)
 rm -rf "$out"
-mkdir -p "$collection"
+collection=$(bash "$root/scripts/build-copy.sh" "$out/collections")
 cd "$root"
-git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' f; do
-    if [[ -e $f || -L $f ]]; then printf '%s\0' "$f"; fi
-  done |
-  tar --null -T - -cf - | tar -xf - -C "$collection"
-# A git repository of its own: antsibull-docs copies a collection inside a git work tree with `git ls-files`, and in
-# this checkout build/ is ignored, so it would see no file at all (as ansible-test would, see build-copy.sh).
-git -c init.defaultBranch=main init -q "$collection"
 
 export ANSIBLE_COLLECTIONS_PATH=$out/collections
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false

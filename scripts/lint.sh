@@ -5,13 +5,8 @@
 # disturbs ansible-test's copy.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dest=$root/build/lint/ansible_collections/ganeti/rapi
 rm -rf "$root/build/lint"
-mkdir -p "$dest"
-cd "$root"
-git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
-  tar --null -T - -cf - | tar -xf - -C "$dest"
+dest=$(bash "$root/scripts/build-copy.sh" "$root/build/lint")
 cd "$dest"
 mkdir -p build-lint
 python3 - "$dest" <<'PY'
