@@ -19,6 +19,7 @@ options:
         and follows them with C(/2/jobs/ID/wait).
     type: dict
     required: true
+    version_added: 0.1.0
     suboptions:
       host:
         description:
@@ -75,6 +76,7 @@ options:
         C(--dest-*) flags. This includes O(destination.port), which C(move-instance) 3.0 forgets.
     type: dict
     required: true
+    version_added: 0.1.0
     suboptions:
       host:
         description:

@@ -48,6 +48,7 @@ options:
     description:
       - Name of the instance on the source cluster.
     type: str
+    version_added: 0.1.0
     required: true
   destination_name:
     description:
@@ -56,6 +57,7 @@ options:
         that master's C(/etc/hosts).
       - Ganeti stores names in lower case; names are compared that way.
     type: str
+    version_added: 0.1.0
   name_check:
     description:
       - Let the destination resolve O(destination_name) and check it against the resolved host name (Ganeti's
@@ -64,45 +66,54 @@ options:
       - With V(true) a short name is expanded to the full name DNS returns, and the source name must resolve on
         the destination master too (Ganeti 3.0).
     type: bool
+    version_added: 0.1.0
     default: true
   primary_node:
     description:
       - Destination node for the instance. Mutually exclusive with O(iallocator).
     type: str
+    version_added: 0.1.0
   secondary_node:
     description:
       - Destination secondary node, for disk templates such as C(drbd). Needs O(primary_node).
     type: str
+    version_added: 0.1.0
   iallocator:
     description:
       - Instance allocator on the destination, for example C(hail).
       - Without O(primary_node) and O(iallocator) the destination's default iallocator places the instance; a
         destination without one is refused before anything is touched.
     type: str
+    version_added: 0.1.0
   disk_template:
     description:
       - Disk template on the destination. Defaults to the source's.
     type: str
+    version_added: 0.1.0
   compress:
     description:
       - Compression of the disk data in transit. Any value other than V(none) must be in the
         C(compression_tools) of both clusters (Ganeti ships V(gzip), V(gzip-fast), V(gzip-slow), V(lzop)).
     type: str
+    version_added: 0.1.0
     default: none
   beparams:
     description:
       - Backend parameters (for example C(maxmem), C(vcpus)), merged over the instance's own custom values.
       - Names unknown to the destination are refused before anything is touched.
     type: dict
+    version_added: 0.1.0
   hvparams:
     description:
       - Hypervisor parameters, merged over the instance's own custom values.
     type: dict
+    version_added: 0.1.0
   osparams:
     description:
       - OS parameters, merged over the instance's own custom values. Private and secret OS parameters are not
         carried by Ganeti's move.
     type: dict
+    version_added: 0.1.0
   nics:
     description:
       - NIC overrides. Element I(i) is merged over the source's NIC I(i) (keys C(mac), C(ip), C(mode), C(link),
@@ -110,6 +121,7 @@ options:
         instance has NICs.
       - Use C(mac=generate) when the source MAC address must not be reused on the destination.
     type: list
+    version_added: 0.1.0
     elements: dict
   keep_source:
     description:
@@ -117,39 +129,46 @@ options:
       - The source instance is shut down for the copy and started again afterwards (Ganeti's C(long_sleep)),
         because file and other storage cannot be snapshotted. Both copies then run, with the same MAC addresses.
     type: bool
+    version_added: 0.1.0
     default: false
   start:
     description:
       - Start the instance on the destination. Defaults to the source instance's admin state.
     type: bool
+    version_added: 0.1.0
   shutdown_timeout:
     description:
       - Seconds the source gives the instance to shut down before the export. Also extends the time the
         destination waits for the data connection (180 s plus this value).
     type: int
+    version_added: 0.1.0
     default: 120
   opportunistic_tries:
     description:
       - Number of creation attempts with opportunistic locking before a last, normal one, retried only when the
         destination answers C(temp_insufficient_resources). Needs an iallocator.
     type: int
+    version_added: 0.1.0
     default: 0
   opportunistic_delay:
     description:
       - Seconds between opportunistic attempts, jittered by 15 percent.
     type: int
+    version_added: 0.1.0
     default: 30
   timeout:
     description:
       - Overall deadline for the move in seconds. When it expires the module stops waiting, cancels its queued
         jobs and names the running ones; running the same task again finishes or repairs the move.
     type: int
+    version_added: 0.1.0
     default: 3600
   cleanup:
     description:
       - After a failed move, remove an instance this run created on the destination that did not receive its
         data. Set to V(false) to keep it for debugging; the failure message then says where it is.
     type: bool
+    version_added: 0.1.0
     default: true
 notes:
   - Both clusters must share the same cluster domain secret, the source nodes must reach the destination nodes'
