@@ -102,17 +102,15 @@ class MoveOutcome:
     """What happened: the final state, the jobs, the step timings."""
 
     def __init__(self):
-        self.state = None  # "moved", "already_moved", "kept_both", "would_move"
+        self.state = None  # "moved", "already_moved", "kept_both", "would_move", "would_resume"
         self.changed = False
         self.message = None
         self.instance = None  # destination instance as found after the move
         self.source_instance = None
-        self.source_cluster = None
         self.destination_cluster = None
         self.jobs = []
         self.steps = []
         self.handoff = {}
-        self.plan = None
         self.notes = []  # repairs made before the move (e.g. an earlier run's debris removed)
 
 

@@ -17,11 +17,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-FINAL = ("success", "error", "canceled")
-
 
 class EarlierMove:
-    """One earlier move: its prepare-export, create and export jobs (dicts from /2/jobs), as far as found."""
+    """One earlier move: its prepare-export, create and export jobs (rows of the job query), as far as found."""
 
     def __init__(self, create, prepare=None, prepare_result=None, export=None):
         self.create = create
@@ -37,8 +35,6 @@ class EarlierMove:
     def export_op(self):
         return _op(self.export)
 
-    def running(self):
-        return [job for job in (self.export, self.create) if job is not None and job.get("status") not in FINAL]
 
 
 def _op(job):

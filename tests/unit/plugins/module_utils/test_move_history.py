@@ -76,7 +76,6 @@ def test_create_with_matching_prepare_and_export(clusters):
     assert earlier.prepare_result == {"handshake": [0, "hs", "salt"], "x509_key_name": KEY_1, "x509_ca": CA_1}
     assert earlier.export["id"] == 11  # matched by key name, not the newest export
     assert earlier.create_op["source_x509_ca"] == CA_1
-    assert [job["id"] for job in earlier.running()] == [11, "200"]
 
 
 def test_latest_matching_export_is_taken(clusters):
@@ -156,12 +155,6 @@ def test_unreadable_job_list_raises(clusters):
     source.query_errors["job"] = RapiError("Forbidden", status=403)
     with pytest.raises(RapiError):
         _find(clusters)
-
-
-def test_running_lists_only_unfinished_jobs():
-    earlier = EarlierMove(create_row("200", status="success"), export=export_row(11, status="running"))
-    assert [job["id"] for job in earlier.running()] == [11]
-    assert EarlierMove(create_row("200", status="error")).running() == []
 
 
 # ======================================================= earlier_create_running
