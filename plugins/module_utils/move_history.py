@@ -36,7 +36,6 @@ class EarlierMove:
         return _op(self.export)
 
 
-
 def _op(job):
     ops = (job or {}).get("ops") or [{}]
     return ops[0] or {}
