@@ -61,8 +61,8 @@ def _from_env(side, setting, environ):
 
 
 def _coerce(side, setting, value):
-    if value is None or (setting != "host" and value == ""):
-        return None  # an empty value counts as unset, so it inherits or takes the default
+    if value is None:
+        return None
     if setting in ("port", "request_timeout"):
         try:
             number = int(value)

@@ -313,7 +313,7 @@ class InstanceMove:
                 return self._finish_unchanged("already_moved", dst, "%s: an earlier run's export (job %s) finished "
                                               "the move to %s" % (spec.destination_name, export.job_id, cluster))
         if export is None and earlier.prepare_result:
-            entry = self._follow(create, "resume", until=lambda item: item[2] == "remote-import")
+            entry = self._follow(create, "resume", until=_is_remote_import)
             if entry is not None and not create.finished:
                 # The destination still listens for the earlier run's data: send it.
                 op = earlier.create_op
@@ -590,7 +590,7 @@ class InstanceMove:
             self._begin("create" if number == 1 else "create (attempt %d)" % number)
             body["opportunistic_locking"] = opportunistic
             watch = self._submit(DESTINATION, "create", "create", self.destination.create_instance, body)
-            entry = self._follow(watch, "create", until=lambda item: item[2] == "remote-import")
+            entry = self._follow(watch, "create", until=_is_remote_import)
             if entry is not None:
                 self.outcome.handoff["remote_import_logged"] = entry[1][0] + entry[1][1] / 1000000.0
                 self.outcome.handoff["remote_import_seen"] = self._wall()
@@ -754,9 +754,8 @@ class InstanceMove:
             return True
         # A transfer whose peer went away ends within the import's connect
         # window (180 s plus the shutdown timeout); a healthy one may need longer.
-        grace = Deadline(max(600, self.spec.shutdown_timeout + 300), self._clock)
         try:
-            JobWaiter(self._client(watch), grace, sleep=self._sleep, clock=self._clock).wait(watch)
+            self._grace_waiter(watch.side, max(600, self.spec.shutdown_timeout + 300)).wait(watch)
         except JobTimeout:
             return False  # the caller says what that means
         except (JobError, RapiError) as exc:
@@ -764,15 +763,26 @@ class InstanceMove:
             return False
         return True
 
-    def _client(self, watch):
-        return self.source if watch.side == SOURCE else self.destination
+    def _client(self, side):
+        return self.source if side == SOURCE else self.destination
+
+    def _grace_waiter(self, side, seconds):
+        """A waiter with a deadline of its own: recovery runs after the move's deadline may have passed."""
+        return JobWaiter(self._client(side), Deadline(seconds, self._clock), sleep=self._sleep, clock=self._clock)
+
+    def _recovery_job(self, side, operation, submit, name, seconds):
+        """Submit one recovery job (remove, startup) and follow it to success; raises JobError or RapiError."""
+        watch = JobWatch(submit(name), side, operation)
+        self._watches.append(watch)
+        self._grace_waiter(side, seconds).result(watch)
+        return watch
 
     def _cancel_queued(self, done):
         """Cancel this run's jobs that have not started; a running Ganeti job cannot be interrupted."""
         for watch in self._watches:
             if watch.finished:
                 continue
-            client = self._client(watch)
+            client = self._client(watch.side)
             try:
                 status = (client.get_job(watch.job_id) or {}).get("status")
             except RapiError:
@@ -797,7 +807,7 @@ class InstanceMove:
         if create is None or create.cancelled or create.result is None:
             return
         name = self.spec.destination_name
-        ours = any(entry[2] == "remote-import" for entry in create.log) or create.result.succeeded
+        ours = any(_is_remote_import(entry) for entry in create.log) or create.result.succeeded
         if not ours:
             return  # our create never made the instance: whatever has that name is not ours
         missing = (not create.result.succeeded or bool(_import_failures(create.result)) or export is None
@@ -815,11 +825,9 @@ class InstanceMove:
             done.append("kept the incomplete destination instance %s on %s for debugging (cleanup: false); "
                         "remove it with gnt-instance remove %s" % (name, self.outcome.destination_cluster, name))
             return
-        grace = Deadline(self.spec.shutdown_timeout + 240, self._clock)
         try:
-            watch = JobWatch(self.destination.remove_instance(name), DESTINATION, "remove")
-            self._watches.append(watch)
-            JobWaiter(self.destination, grace, sleep=self._sleep, clock=self._clock).result(watch)
+            watch = self._recovery_job(DESTINATION, "remove", self.destination.remove_instance, name,
+                                       self.spec.shutdown_timeout + 240)
             done.append("removed the incomplete destination instance %s (job %s)" % (name, watch.job_id))
         except (JobError, RapiError) as exc:
             done.append("could not remove the incomplete destination instance %s: %s; remove it with "
@@ -832,10 +840,7 @@ class InstanceMove:
             return
         name = self.spec.name
         try:
-            watch = JobWatch(self.source.startup_instance(name), SOURCE, "startup")
-            self._watches.append(watch)
-            grace = Deadline(300, self._clock)
-            JobWaiter(self.source, grace, sleep=self._sleep, clock=self._clock).result(watch)
+            watch = self._recovery_job(SOURCE, "startup", self.source.startup_instance, name, 300)
             done.append("started the source instance %s again (job %s)" % (name, watch.job_id))
         except (JobError, RapiError) as exc:
             done.append("could not start the source instance %s again: %s; start it with "
@@ -850,6 +855,11 @@ class InstanceMove:
                               "end_ts": watch.result.end_ts})
             self.outcome.jobs.append(entry)
         return self.outcome
+
+
+def _is_remote_import(entry):
+    """The destination job's log entry that publishes its import endpoints."""
+    return entry[2] == "remote-import"
 
 
 def _failure_lines(result, limit=2):
