@@ -25,7 +25,7 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
     earlier_create_running, find_earlier_move,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import (
-    Deadline, JobError, JobLost, JobTimeout, JobWaiter, JobWatch,
+    FINAL_STATUSES, Deadline, JobError, JobLost, JobTimeout, JobWaiter, JobWatch,
 )
 
 SOURCE, DESTINATION = "source", "destination"
@@ -571,16 +571,28 @@ class InstanceMove:
             export_body["long_sleep"] = True
         export_watch = self._submit(SOURCE, "export", "export", self.source.export_instance, spec.name, export_body)
         self.outcome.handoff["export_submitted"] = self._wall()
-        export_result = self._job_result(export_watch, "export")
-        self._check_export(export_result)
+        dst = None
+        if (self._follow(export_watch, "export", until=lambda entry: _every_disk_sent(export_watch, len(sizes)))
+                and self._ended(create_watch)):
+            # Every disk is sent and the destination job is over: read the
+            # copy while the source still removes its instance (~0.3 s), so
+            # that little is left to ask once the last job ends.
+            self._follow(create_watch, "import")
+            if create_watch.result.succeeded and not _import_failures(create_watch.result):
+                dst = self._read_destination()
+        self._check_export(self._job_result(export_watch, "export"))
 
         self._begin("import")
+        # The destination job may still be finishing (Ganeti looks at its
+        # import every 5 s): ask about the source meanwhile.
+        src = self._read_source()
         create_result = self._job_result(create_watch, "import")
         failures = _import_failures(create_result)
         if failures:
             raise MoveError(DESTINATION, "import", "the destination job succeeded but reports: %s"
                             % " / ".join(failures), job_id=create_watch.job_id, hint=ganeti_hint(failures[0]))
-        self._verify(sizes)
+        self._begin("verify")
+        self._verify(sizes, dst if dst is not None else self._read_destination(), src)
 
     def _create(self, body):
         """Submit the remote-import create (retrying opportunistically) and wait for its endpoints."""
@@ -624,20 +636,32 @@ class InstanceMove:
                             % (value, ", failed disks: %s" % ", ".join(failed) if failed else ""),
                             job_id=result.job_id, hint=ganeti_hint("export failed"))
 
-    def _verify(self, sizes):
+    def _ended(self, watch):
+        """Whether a job is over, without waiting for it (one GET /2/jobs/ID)."""
+        try:
+            return (self._client(watch.side).get_job(watch.job_id) or {}).get("status") in FINAL_STATUSES
+        except RapiError:
+            return False  # the waiter will find out
+
+    def _read_destination(self):
+        return self._call(DESTINATION, "verify", self.destination.query_instance, self.spec.destination_name,
+                          INSTANCE_FIELDS)
+
+    def _read_source(self):
+        """The source instance after the export (None when gone); not asked when it is kept on purpose."""
+        if self.spec.keep_source:
+            return None
+        return self._call(SOURCE, "verify", self.source.query_instance, self.spec.name, ["name", "status"])
+
+    def _verify(self, sizes, dst, src):
+        """Check the destination copy and record the outcome; ``src`` is the source as read after the export."""
         spec = self.spec
-        self._begin("verify")
-        dst = self._call(DESTINATION, "verify", self.destination.query_instance, spec.destination_name,
-                         INSTANCE_FIELDS)
         if dst is None:
             raise MoveError(DESTINATION, "verify", "%s is not on the destination after a successful import"
                             % spec.destination_name)
         if sizes and dst.get("disk.sizes") and list(dst["disk.sizes"]) != sizes:
             raise MoveError(DESTINATION, "verify", "disk sizes differ: source %s, destination %s"
                             % (sizes, dst["disk.sizes"]))
-        src = None
-        if not spec.keep_source:
-            src = self._call(SOURCE, "verify", self.source.query_instance, spec.name, ["name", "status"])
         self._end_step()
         self.outcome.instance = dst
         self.outcome.state = "moved"
@@ -860,6 +884,16 @@ class InstanceMove:
 def _is_remote_import(entry):
     """The destination job's log entry that publishes its import endpoints."""
     return entry[2] == "remote-import"
+
+
+def _every_disk_sent(export, count):
+    """True once the export job logged "Disk N finished sending data" for each of its ``count`` disks."""
+    sent = set()
+    for entry in export.log:
+        words = str(entry[3]).split() if entry[2] == "message" else []
+        if len(words) == 5 and words[0] == "Disk" and words[2:] == ["finished", "sending", "data"]:
+            sent.add(words[1])
+    return count > 0 and len(sent) >= count
 
 
 def _failure_lines(result, limit=2):

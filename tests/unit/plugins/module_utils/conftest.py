@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ssl
+
 import pytest
 
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.local_https import (
@@ -22,9 +24,9 @@ def certs(tmp_path_factory):
     return make_certificates(str(tmp_path_factory.mktemp("certs")))
 
 
-def _server(certs, name):
+def _server(certs, name, **kwargs):
     crt, key = certs[name]
-    server = RapiTestServer(crt, key).start()
+    server = RapiTestServer(crt, key, **kwargs).start()
     return server
 
 
@@ -48,5 +50,21 @@ def leaf_ok_server(certs):
 def leaf_bad_server(certs):
     """A server whose CA-issued certificate names only wrong.example.org."""
     server = _server(certs, "leaf_bad")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls13_server(certs):
+    """The RAPI-like server behind a proxy that speaks TLS 1.3 only."""
+    server = _server(certs, "rapi", minimum_version=ssl.TLSVersion.TLSv1_3)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls13_leaf_ok_server(certs):
+    """A TLS 1.3-only server with a CA-issued certificate that names 127.0.0.1."""
+    server = _server(certs, "leaf_ok", minimum_version=ssl.TLSVersion.TLSv1_3)
     yield server
     server.stop()

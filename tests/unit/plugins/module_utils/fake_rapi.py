@@ -319,10 +319,17 @@ _ALL_DISKS = object()
 
 
 def export_answers(result=_ALL_DISKS):
+    """The source export job as Ganeti 3.0 logs it: each disk's outcome, then removing the source."""
     result = [True, [True, True]] if result is _ALL_DISKS else result
+    disks = result[1] if isinstance(result, list) and len(result) == 2 and isinstance(result[1], list) else []
+    sent = [log_entry(2 + index, "message", "Disk %d finished sending data" % index if ok else
+                      "Disk %d failed to send data: socat: E connection refused (recent output: )" % index)
+            for index, ok in enumerate(disks)]
     return [
         answer("running", logs=[log_entry(1, "message", "Shutting down instance")]),
-        answer("success", logs=[log_entry(2, "message", "Exporting disk 0"), log_entry(3, "message", "done")],
+        answer("running", logs=sent),
+        # Ganeti removes the source only when every disk was sent.
+        answer("success", logs=[log_entry(10, "message", "Removing instance %s" % NAME)] if all(disks) else [],
                result=result),
     ]
 

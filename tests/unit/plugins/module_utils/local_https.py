@@ -129,6 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         rapi = self.server.rapi
+        rapi.versions.append(self.connection.version())
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -161,9 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
 class RapiTestServer:
     """An HTTPS server on 127.0.0.1 with scripted answers per (method, path)."""
 
-    def __init__(self, certfile, keyfile):
+    def __init__(self, certfile, keyfile, minimum_version=None):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certfile, keyfile)
+        if minimum_version is not None:
+            context.minimum_version = minimum_version
+        self.versions = []  # the TLS version of each request
         self.routes = {}
         self.requests = []
         self.stopping = threading.Event()

@@ -120,6 +120,64 @@ def test_export_body_and_order(sc):
     assert export == remote_import_wait + 1
 
 
+def _after_export_end(sc):
+    """What the move asked once the export job's final /wait answered."""
+    last = max(i for i, event in enumerate(sc.events) if event[:3] == ("source", "wait", EXPORT_JOB))
+    return [event[:3] for event in sc.events[last + 1:]]
+
+
+def test_destination_is_checked_while_the_source_removes_its_instance(sc):
+    outcome = sc.move().run()
+
+    assert outcome.state == "moved"
+    # once every disk was sent, the create job's end and the destination copy
+    # are read while the export job still removes the source ...
+    sent = sc.events.index(("source", "wait", EXPORT_JOB, 1))
+    assert ("destination", "query_instance", NAME) in sc.events[sent:]
+    # ... so that only the source is asked after the export's end
+    assert _after_export_end(sc) == [("source", "query_instance", NAME)]
+    assert [s["name"] for s in outcome.steps] == ["preflight", "prepare", "create", "export", "import", "verify"]
+
+
+def test_without_per_disk_lines_the_destination_is_checked_after_the_export(sc):
+    answers = export_answers()
+    answers[1]["log_entries"] = []  # a log without "Disk N finished sending data"
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, answers)]
+    outcome = sc.move().run()
+
+    assert outcome.state == "moved"
+    assert _after_export_end(sc) == [("source", "query_instance", NAME), ("destination", "wait", CREATE_JOB),
+                                     ("destination", "query_instance", NAME)]
+
+
+def test_a_destination_job_still_running_is_followed_after_the_source_is_checked(sc):
+    # Ganeti notices the end of an import up to 5 s late: the destination job
+    # can outlive the export. The source is checked meanwhile, so only the
+    # destination copy is left to read when its job ends.
+    answers = create_answers()
+    answers.insert(2, answer("running", logs=[log_entry(3, "message", "Disk 0 is now receiving data")]))
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, answers)]
+    outcome = sc.move().run()
+
+    assert outcome.state == "moved"
+    assert _after_export_end(sc) == [("source", "query_instance", NAME), ("destination", "wait", CREATE_JOB),
+                                     ("destination", "wait", CREATE_JOB), ("destination", "query_instance", NAME)]
+
+
+def test_a_disk_that_failed_to_arrive_is_reported_after_the_export_ends(sc):
+    # Every disk was sent, but the destination says one did not arrive: the
+    # copy is not read early, and the failure is raised once the export ended.
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+    err = _fail(sc.move())
+
+    assert (err.side, err.step) == ("destination", "import")
+    assert "failed to receive data" in err.message
+    assert sc.destination.called("query_instance") == [("query_instance", NAME)]  # preflight only
+
+
 def test_keep_source_sets_long_sleep_and_keeps_the_source(sc):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     outcome = sc.move(keep_source=True).run()

@@ -9,9 +9,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ssl
+
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import (
+    RapiClient, RapiError, make_ssl_context,
+)
 
 PASSWORD = "tls-unit-PASSWORD-9Qw"
 
@@ -128,3 +132,52 @@ def test_ca_path_without_a_certificate_is_a_tls_rapi_error(rapi_server, tmp_path
 
     assert info.value.kind == "tls"
     assert "no PEM certificate" in info.value.message
+
+
+def test_tls_1_2_is_offered_at_most_with_forward_secret_aead_suites(rapi_server, certs):
+    # Ganeti's RAPI server answers TLS 1.3 requests ~40 ms late (see make_ssl_context).
+    rapi_server.route("GET", "/2/info", body={"name": "cluster-a.test"})
+    client = _client(rapi_server, ca_path=certs["rapi"][0])
+
+    assert client.cluster_info() == {"name": "cluster-a.test"}
+    assert rapi_server.versions == ["TLSv1.2"]
+    context = make_ssl_context(certs["rapi"][0])
+    assert context.maximum_version == ssl.TLSVersion.TLSv1_2
+    assert all(c["name"].startswith(("ECDHE-", "TLS_")) and ("GCM" in c["name"] or "CHACHA20" in c["name"])
+               for c in context.get_ciphers())
+
+
+@pytest.mark.parametrize("fixture,ca,mode", [
+    ("tls13_server", "rapi", "pinned"),
+    ("tls13_leaf_ok_server", "ca", "verified"),
+])
+def test_a_server_that_refuses_tls_1_2_gets_tls_1_3(request, certs, fixture, ca, mode):
+    server = request.getfixturevalue(fixture)
+    server.route("GET", "/2/info", body={"name": "cluster-a.test"})
+    client = _client(server, ca_path=certs[ca][0])
+
+    assert client.cluster_info() == {"name": "cluster-a.test"}
+    assert client.cluster_info() == {"name": "cluster-a.test"}
+    assert (client.tls_mode, client.tls12) == (mode, False)
+    assert server.versions == ["TLSv1.3", "TLSv1.3"]
+
+
+def test_a_tls_1_3_server_still_needs_the_right_certificate(tls13_server, certs):
+    client = _client(tls13_server, ca_path=certs["other"][0])
+    with pytest.raises(RapiError) as info:
+        client.cluster_info()
+    assert info.value.kind == "tls"
+    assert tls13_server.requests == []
+
+
+def test_the_first_request_falls_back_to_tls_1_3_without_a_probe(tls13_leaf_ok_server, certs, monkeypatch):
+    # No probe handshake happens without ca_path (system trust store): the
+    # first request meets the refusal and is sent again over TLS 1.3.
+    monkeypatch.setattr(RapiClient, "_pinned_fingerprint", lambda self: None)
+    tls13_leaf_ok_server.route("GET", "/2/info", body={"name": "cluster-b.test"})
+    client = _client(tls13_leaf_ok_server, ca_path=certs["ca"][0])
+
+    assert client.cluster_info() == {"name": "cluster-b.test"}
+    assert client.tls12 is False
+    assert tls13_leaf_ok_server.versions == ["TLSv1.3"]
+    assert client.requests_made == [("GET", "/2/info")]
