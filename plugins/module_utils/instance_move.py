@@ -37,6 +37,7 @@ INSTANCE_FIELDS = ["name", "admin_state", "oper_state", "pnode", "snodes", "disk
 # stays "success" (see docs/failures.md).
 IMPORT_FAILURE_MARKERS = ("were not imported successfully", "failed to receive data")
 COMPRESS_ALWAYS_ALLOWED = "none"
+OP_PRIO_HIGH = -10  # the highest job priority Ganeti lets a client submit
 # Hypervisor parameters Ganeti only accepts cluster-wide (its HVC_GLOBALS).
 GLOBAL_HVPARAMS = ("migration_bandwidth", "migration_mode", "migration_port", "xen_cmd")
 
@@ -564,6 +565,10 @@ class InstanceMove:
             "shutdown_timeout": spec.shutdown_timeout,
             "remove_instance": not spec.keep_source,
             "compress": compress,
+            # The destination already listens, with a connect timeout, and
+            # holds one of its cluster's job slots: when the source's queue is
+            # full (luxid runs max_running_jobs at once), the export goes first.
+            "priority": OP_PRIO_HIGH,
         }
         if spec.keep_source:
             # Without snapshot-capable storage Ganeti refuses to keep a running

@@ -99,6 +99,7 @@ def create_instances(count, size):
     of the lab's 254 host addresses, and a run removes its instances again.
     """
     names = ["bench-%02d.test" % number for number in range(1, count + 1)]
+    remove_instances(names)  # left over by an interrupted bench
     for name in names:
         lab("add-host", name)  # one at a time: it appends to the lab's hosts files
     with ThreadPoolExecutor(max_workers=min(count, 8)) as pool:

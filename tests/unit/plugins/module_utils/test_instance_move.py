@@ -111,6 +111,7 @@ def test_export_body_and_order(sc):
         "shutdown_timeout": 120,
         "remove_instance": True,
         "compress": "gzip",
+        "priority": -10,  # ahead of queued jobs: the destination already waits for it
     }
     assert [type(disk[1]) for disk in body["destination"]] == [int, int]
     # the export is submitted right after the destination published its endpoints, not before

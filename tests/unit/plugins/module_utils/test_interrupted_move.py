@@ -159,6 +159,7 @@ def test_resume_sends_the_earlier_runs_data(sc, on_destination):
         "shutdown_timeout": 120,
         "remove_instance": True,
         "compress": "gzip",  # from the create op, not the task's default "none"
+        "priority": -10,
     }
     assert outcome.state == "moved"
     assert outcome.changed is True
