@@ -435,6 +435,9 @@ handoff:
     export_submitted:
       description: When this module had submitted the export.
       type: float
+    returned:
+      description: When this module returned its result; compare it with the last RV(jobs[].end_ts).
+      type: float
 duration:
   description: Seconds the module ran.
   returned: always
@@ -583,6 +586,8 @@ def main():
         }
         if outcome.changed and spec.keep_source:
             result["diff"]["after"]["kept_on"] = src["host"]
+    if "handoff" in result:
+        result["handoff"]["returned"] = time.time()
     module.exit_json(**result)
 
 

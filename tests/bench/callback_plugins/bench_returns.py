@@ -36,21 +36,25 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "bench_returns"
     CALLBACK_NEEDS_ENABLED = True
 
-    def _write(self, instance, returned):
+    def _write(self, instance, returned, source):
         path = os.environ.get("BENCH_RETURNS")
         if path and instance:
             with open(path, "a") as handle:
-                handle.write(json.dumps({"instance": instance, "returned": returned}) + "\n")
+                handle.write(json.dumps({"instance": instance, "returned": returned, "source": source}) + "\n")
 
     def _record(self, result, item=None):
         data = result._result
         action = result._task.action
+        # The module's own time stamp when it returned (handoff.returned);
+        # without it, when the result reached ansible-playbook.
+        own = (data.get("handoff") or {}).get("returned")
         if action.endswith("ganeti_move_instance") and not data.get("ansible_job_id"):
-            self._write(data.get("instance", {}).get("name") if isinstance(data.get("instance"), dict) else
-                        result._host.get_name(), time.time())
+            self._write(result._host.get_name() if item is None else item, own or time.time(),
+                        "module" if own else "ansible-playbook")
         elif action.endswith("async_status") and data.get("finished") and data.get("results_file"):
             started = item.get("item") if isinstance(item, dict) else None
-            self._write(started, os.path.getmtime(data["results_file"]))
+            self._write(started, own or os.path.getmtime(data["results_file"]),
+                        "module" if own else "async results file")
 
     def v2_runner_on_ok(self, result):
         if "results" not in result._result:

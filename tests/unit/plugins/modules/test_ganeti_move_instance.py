@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 import pytest
 
 from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import MoveError, MoveOutcome
@@ -116,6 +118,7 @@ def test_check_mode_calls_check_not_run(fake_move, capsys):
 def test_run_calls_run_and_reports(fake_move, capsys):
     fake_move.run_result = moved_outcome()
 
+    before = time.time()
     code, result, out = _run(capsys, destination_name="web1-new.test", keep_source=True, compress="gzip",
                              nics=[{"link": "br1"}], beparams={"maxmem": 512})
 
@@ -143,6 +146,7 @@ def test_run_calls_run_and_reports(fake_move, capsys):
     assert result["destination"]["instance"] == result["instance"]["name"] == "web1.test"
     assert result["jobs"] == fake_move.run_result.jobs
     assert result["handoff"]["export_submitted"] == 1.6
+    assert before <= result["handoff"]["returned"] <= time.time()
     assert "duration" in result
 
 
