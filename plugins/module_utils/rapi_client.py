@@ -240,16 +240,19 @@ class RapiClient:
             if self.ca_path:
                 _pem_certificates(self.ca_path)  # a clear error for an unusable file, before ssl's own
             try:
-                make_ssl_context(self.ca_path, self.tls12)
+                context = make_ssl_context(self.ca_path, self.tls12)
             except (ssl.SSLError, IOError, OSError) as exc:
                 raise RapiError("cannot load ca_path %s: %s" % (self.ca_path, exc), kind="tls", side=self.side,
                                 hint="Point ca_path at the cluster's RAPI certificate in PEM form")
             if self.ca_path:
                 session.verify = self.ca_path
-                fingerprint = self._pinned_fingerprint()  # may turn tls12 off
+                capped = self.tls12
+                fingerprint = self._pinned_fingerprint()
+                if capped and not self.tls12:
+                    context = make_ssl_context(self.ca_path, False)  # the probe met a TLS 1.3-only server
             else:
                 session.verify = True
-            session.mount("https://", _TlsAdapter(make_ssl_context(self.ca_path, self.tls12), fingerprint))
+            session.mount("https://", _TlsAdapter(context, fingerprint))
             self.tls_mode = "pinned" if fingerprint else "verified"
         self._session = session
         self._tls_ready = True
@@ -266,9 +269,8 @@ class RapiClient:
             try:
                 peer = self._peer_certificate()
             except ssl.SSLError as exc:
-                if not (self.tls12 and _protocol_refused(str(exc))):
+                if not self._fall_back_to_tls13(str(exc)):
                     raise
-                self.tls12 = False
                 peer = self._peer_certificate()
         except ssl.SSLCertVerificationError as exc:
             raise RapiError("TLS verification of %s failed: %s" % (self.base_url, exc.verify_message or exc),
@@ -292,6 +294,13 @@ class RapiClient:
         if peer in pinned:
             return hashlib.sha256(peer).hexdigest()
         return None
+
+    def _fall_back_to_tls13(self, reason):
+        """Stop capping at TLS 1.2 if that is why the handshake failed; True when the caller should retry."""
+        if self.tls12 and _protocol_refused(reason):
+            self.tls12 = False
+            return True
+        return False
 
     def _peer_certificate(self):
         probe = make_ssl_context(self.ca_path, self.tls12)
@@ -317,10 +326,9 @@ class RapiClient:
             try:
                 response = self._session.request(method, url, **kwargs)
             except requests.exceptions.SSLError as exc:
-                if not (self.tls12 and self.validate_certs and _protocol_refused(_short(exc))):
+                if not (self.validate_certs and self._fall_back_to_tls13(_short(exc))):
                     raise
                 # No request was sent: the handshake failed first.
-                self.tls12 = False
                 self._setup_tls()
                 response = self._session.request(method, url, **kwargs)
         except requests.exceptions.SSLError as exc:
