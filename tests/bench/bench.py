@@ -35,6 +35,8 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "docs", "performance.md"))
 MEASURE = os.path.join(ROOT, "tests", "bench", "measure.py")
 WORK = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "build", "bench-results.json")
+sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+from lab_env import read_lab_env  # noqa: E402  (tests/lab is not a package)
 
 
 def lab(*args, timeout=1800):
@@ -50,13 +52,7 @@ def log(text):
 
 
 def env_file():
-    values = {}
-    with open(os.path.join(LAB_DIR, "lab.env")) as handle:
-        for line in handle:
-            if "=" in line and not line.startswith("#"):
-                key, value = line.rstrip("\n").split("=", 1)
-                values[key] = value
-    return values
+    return read_lab_env(LAB_DIR)
 
 
 def counts():
@@ -210,37 +206,11 @@ def run_move_instance(names, compress, parallel):
     return measured(command)
 
 
-def handoffs(jobs_a, jobs_b, exited, returned):
-    """Orchestration latencies from the jobs' own timestamps.
-
-    Per move: remote-import log entry -> export job received, and the move's
-    last job end -> the module's return (``returned``: instance -> time; for
-    move-instance, which returns once for all, its exit).  Per run: the last
-    job end -> the tool's exit.
-    """
-    exports = dict((j["summary"][len("BACKUP_EXPORT("):-1], j) for j in jobs_a.values()
-                   if j["summary"].startswith("BACKUP_EXPORT("))
-    creates = dict((j["summary"][len("INSTANCE_CREATE("):-1], j) for j in jobs_b.values()
-                   if j["summary"].startswith("INSTANCE_CREATE("))
-    latencies, tails = [], []
-    for name, export in exports.items():
-        create = creates.get(name)
-        if create and create.get("import_ts") and export.get("received"):
-            latencies.append(export["received"] - create["import_ts"])
-        ends = [j["end"] for j in (export, create) if j and j.get("end")]
-        if ends and name in returned:
-            tails.append(returned[name] - max(ends))
-    ends = [j["end"] for j in list(jobs_a.values()) + list(jobs_b.values()) if j.get("end")]
-    if not returned and ends:
-        tails.append(exited - max(ends))
-    exit_tail = exited - max(ends) if ends else None
-    return latencies, tails, exit_tail
-
-
 # A destination job that ends more than a second after the export: Ganeti
 # looked at the finished import up to 5 s late (see ANALYSIS).
 LATE_KEY = "destination job ends after the export by"
 RETURN_KEY = "last job end -> return"
+HANDOFF_KEY = "hand-off: remote-import -> export received"
 # Log lines whose timestamps split a move into Ganeti's phases (masterd/instance.py, cmdlib/backup.py).
 MARKS = {"preparing remote import": "import_preparing", "is now listening": "import_listening",
          "finished receiving data": "import_received", "finished sending data": "export_sent",
@@ -275,7 +245,7 @@ def log_timestamps(jobs, cluster, prefix):
 
 
 def phases(jobs_a, jobs_b, started, returned, exited):
-    """Per move, seconds spent in each phase, from the jobs' own timestamps (see PHASES)."""
+    """Per move, seconds spent in each phase, from the jobs' own timestamps (the report's phase tables)."""
     def by_name(jobs, prefix):
         return dict((j["summary"][len(prefix):-1], j) for j in jobs.values() if j["summary"].startswith(prefix))
     prepares, exports = by_name(jobs_a, "BACKUP_PREPARE("), by_name(jobs_a, "BACKUP_EXPORT(")
@@ -294,7 +264,7 @@ def phases(jobs_a, jobs_b, started, returned, exited):
             - create["received"],
             "import daemon start (Ganeti polls after 3 s)": create["import_ts"]
             - (create.get("import_preparing") or create["import_ts"]),
-            "hand-off: remote-import -> export received": export["received"] - create["import_ts"],
+            HANDOFF_KEY: export["received"] - create["import_ts"],
             "export received -> every disk sent": (export.get("export_sent") or export["end"]) - export["received"],
             "every disk sent -> export end (source removal)": export["end"]
             - (export.get("export_sent") or export["end"]),
@@ -320,16 +290,22 @@ def one_run(tool, names, mode, compress):
     log_timestamps(jobs_b, "B", "INSTANCE_CREATE(")
     log_timestamps(jobs_a, "A", "BACKUP_EXPORT(")
     returned = stats.pop("returned", {})
-    latencies, tails, exit_tail = handoffs(jobs_a, jobs_b, exited, returned)
-    stats["phases"] = phases(jobs_a, jobs_b, started, returned, exited)
+    moves = phases(jobs_a, jobs_b, started, returned, exited)
+    ends = [j["end"] for j in list(jobs_a.values()) + list(jobs_b.values()) if j.get("end")]
+    exit_tail = exited - max(ends) if ends else None
+    if returned:
+        tails = [m[RETURN_KEY] for m in moves]
+    else:  # move-instance returns once, for all its moves: after the run's last job
+        tails = [exit_tail] if exit_tail is not None else []
     moved = lab("gnt", "b", "gnt-instance", "list", "--no-headers", "-o", "name").split()
     ok = stats["rc"] == 0 and all(name in moved for name in names)
     stats.update({
         "ok": ok, "moves": len(names),
         "rapi_per_move": (after["rapi_a"] - before["rapi_a"] + after["rapi_b"] - before["rapi_b"]) / len(names),
         "jobs_per_move": (after["jobs_a"] - before["jobs_a"] + after["jobs_b"] - before["jobs_b"]) / len(names),
-        "handoff_ms": [round(x * 1000, 1) for x in latencies], "return_ms": [round(x * 1000, 1) for x in tails],
-        "tail_ms": round(exit_tail * 1000, 1) if exit_tail else None,
+        "handoff_ms": [round(m[HANDOFF_KEY] * 1000, 1) for m in moves],
+        "return_ms": [round(x * 1000, 1) for x in tails],
+        "tail_ms": round(exit_tail * 1000, 1) if exit_tail else None, "phases": moves,
     })
     if not ok:
         log("FAILED %s run: rc %s\n%s" % (tool, stats["rc"], stats["output"]))

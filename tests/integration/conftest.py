@@ -22,6 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LAB = os.path.join(ROOT, "tests", "lab", "lab.sh")
 LAB_DIR = os.environ.get("LAB_DIR", "/var/tmp/ganeti-lab")
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
+sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
+from lab_env import read_lab_env  # noqa: E402  (tests/lab is not a package)
 BIN = os.environ.get("ANSIBLE_BIN_DIR") or os.path.dirname(sys.executable)
 
 
@@ -34,13 +36,7 @@ def lab(*args, check=True, timeout=600):
 
 
 def read_env():
-    env = {}
-    with open(os.path.join(LAB_DIR, "lab.env")) as handle:
-        for line in handle:
-            if "=" in line and not line.startswith("#"):
-                key, value = line.rstrip("\n").split("=", 1)
-                env[key] = value
-    return env
+    return read_lab_env(LAB_DIR)
 
 
 class Cluster:
