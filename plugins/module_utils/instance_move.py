@@ -11,6 +11,18 @@ destination publishes in its job log) and what to do when a step fails.  It
 knows nothing of Ansible: it takes two :class:`RapiClient` objects and a
 :class:`MoveSpec`, and returns a :class:`MoveOutcome` or raises
 :class:`MoveError`.
+
+Rules it keeps, whatever happens:
+
+- The clusters are told apart by what they say of themselves; one cluster
+  reached twice is refused before anything is touched.
+- Every name is settled (the source's canonical name) before any job.
+- Another run's jobs are never acted on: this run waits for them, then looks
+  again.  "Already there" is claimed only with evidence.
+- No job is submitted after the deadline, no request outlives it, and the run
+  ends within ``timeout`` plus TIMEOUT_GRACE.
+- A copy is removed only when it is this run's (or an earlier run's) and its
+  data is known to be missing, and only while the other copy is known to exist.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,136 +31,51 @@ __metaclass__ = type
 
 import random
 import time
+import traceback
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
-    earlier_create_running, find_earlier_move,
+from ansible_collections.ganeti.rapi.plugins.module_utils.job_logs import (
+    data_sent, disks_sent, export_complete, failure_lines, flat_oplog, import_failures, is_remote_import, messages,
+    shut_down_source,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import (
-    FINAL_STATUSES, Deadline, JobError, JobLost, JobTimeout, JobWaiter, JobWatch,
+    FINAL_STATUSES, Deadline, JobError, JobLost, JobTimeout, JobWaiter, JobWatch, timestamp,
 )
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_evidence import (
+    SHAPE_FIELDS, describe_cluster, same_cluster, shape_mismatches,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
+    UNFINISHED_STATUSES, find_earlier_move, live_jobs, operation, remote_creates,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import (  # noqa: F401 (re-exported)
+    EVIDENCE, STATES, TIMEOUT_GRACE, MoveError, MoveOutcome, MoveSpec, ganeti_hint, normalize_name,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import (
+    DESCRIBE_FIELDS, RequestError, create_body, describe, planned, start_after_move,
+)
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import nic_request as _nic_request  # noqa: F401
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 
 SOURCE, DESTINATION = "source", "destination"
 
 # Fields read from /2/query/instance (no job is submitted for them).
-INSTANCE_FIELDS = ["name", "admin_state", "oper_state", "pnode", "snodes", "disk_template", "hypervisor",
-                   "os", "nic.count", "disk.count", "disk.sizes", "tags", "status"]
-# Lines the destination job logs when a disk did not arrive; its status
-# stays "success" (see docs/failures.md).
-IMPORT_FAILURE_MARKERS = ("were not imported successfully", "failed to receive data")
+INSTANCE_FIELDS = sorted(set(["name", "admin_state", "oper_state", "pnode", "snodes", "disk_template", "hypervisor",
+                              "os", "tags", "status"] + SHAPE_FIELDS + DESCRIBE_FIELDS))
 COMPRESS_ALWAYS_ALLOWED = "none"
 OP_PRIO_HIGH = -10  # the highest job priority Ganeti lets a client submit
 # Hypervisor parameters Ganeti only accepts cluster-wide (its HVC_GLOBALS).
 GLOBAL_HVPARAMS = ("migration_bandwidth", "migration_mode", "migration_port", "xen_cmd")
+# Jobs whose work changes an instance; a run that had one of them act reports changed.
+CHANGING_OPERATIONS = ("create", "export", "remove", "startup")
+# How often a run looks again after losing a race to another run's create.
+RACE_RETRIES = 3
 
 
-class MoveSpec:
-    """What to move and how; every attribute maps to a module option."""
+class _RaceLost(Exception):
+    """Another run's create of the same destination instance came first; look again."""
 
-    def __init__(self, name, destination_name=None, primary_node=None, secondary_node=None, iallocator=None,
-                 disk_template=None, compress="none", beparams=None, hvparams=None, osparams=None, nics=None,
-                 keep_source=False, start=None, shutdown_timeout=120, opportunistic_tries=0,
-                 opportunistic_delay=30, timeout=3600, cleanup=True, name_check=True):
-        # Ganeti stores instance names lower-case without a trailing dot, and
-        # its name lookups are case-sensitive.
-        self.name = normalize_name(name)
-        self.destination_name = normalize_name(destination_name or name)
-        self.name_check = name_check
-        self.primary_node = primary_node
-        self.secondary_node = secondary_node
-        self.iallocator = iallocator
-        self.disk_template = disk_template
-        self.compress = compress or "none"
-        self.beparams = beparams or {}
-        self.hvparams = hvparams or {}
-        self.osparams = osparams or {}
-        self.nics = nics or []
-        self.keep_source = keep_source
-        self.start = start
-        self.shutdown_timeout = shutdown_timeout
-        self.opportunistic_tries = opportunistic_tries or 0
-        self.opportunistic_delay = opportunistic_delay
-        self.timeout = timeout
-        self.cleanup = cleanup
-
-
-class MoveError(Exception):
-    """A move failed: which side, which step, which job, Ganeti's words and what to do."""
-
-    def __init__(self, side, step, message, job_id=None, hint=None, ganeti_error=None):
-        super(MoveError, self).__init__(message)
-        self.side = side
-        self.step = step
-        self.message = message
-        self.job_id = job_id
-        self.hint = hint
-        self.ganeti_error = ganeti_error
-        self.recovery = []  # what was done to leave both clusters clean
-        self.timed_out = False  # the overall timeout expired: recovery must not wait either
-        self.outcome = None  # the partial MoveOutcome (jobs, steps) for the results
-
-    def __str__(self):
-        where = "%s, step '%s'" % (self.side, self.step)
-        if self.job_id is not None:
-            where += ", job %s" % self.job_id
-        text = "%s: %s" % (where, self.message)
-        if self.hint:
-            text = "%s. Fix: %s" % (text.rstrip("."), self.hint)
-        if self.recovery:
-            text = "%s. Recovery: %s" % (text.rstrip("."), "; ".join(self.recovery))
-        return text
-
-
-class MoveOutcome:
-    """What happened: the final state, the jobs, the step timings."""
-
-    def __init__(self):
-        self.state = None  # "moved", "already_moved", "kept_both", "would_move", "would_resume"
-        self.changed = False
-        self.message = None
-        self.instance = None  # destination instance as found after the move
-        self.source_instance = None
-        self.destination_cluster = None
-        self.jobs = []
-        self.steps = []
-        self.handoff = {}
-        self.notes = []  # repairs made before the move (e.g. an earlier run's debris removed)
-
-
-def normalize_name(name):
-    return str(name).strip().rstrip(".").lower() if name else name
-
-
-def ganeti_hint(text, code=None):
-    """What an operator should do about a Ganeti error text."""
-    lowered = (text or "").lower()
-    if "hash didn't match" in lowered or "domain secret" in lowered or "signature is invalid" in lowered:
-        return ("the clusters do not share the same cluster domain secret: copy "
-                "/var/lib/ganeti/cluster-domain-secret from one master to the other with "
-                "'gnt-cluster renew-crypto --cluster-domain-secret=FILE --new-confd-hmac-key'")
-    if "does not resolve" in lowered or code == "resolver_error":
-        return "the destination master must resolve the instance name: add it to DNS or /etc/hosts there"
-    if "commonname does not match" in lowered:
-        return ("socat on the source node rejected the destination node's certificate name; Ganeti 3.0 with "
-                "socat 1.7.3 or later always fails this check (ganeti#1681): upgrade both clusters to Ganeti 3.1 "
-                "or later, where reverse DNS of the destination node IP must return the node's FQDN")
-    if "not imported successfully" in lowered or "failed to receive data" in lowered \
-            or "errors in disk export" in lowered or "export failed" in lowered:
-        return ("the disk data did not arrive: the source nodes must reach the destination nodes' primary IPs "
-                "on TCP ports above 1024, and both clusters need socat; see the source job log for details")
-    if code == "temp_insufficient_resources":
-        return "the destination is short of resources right now: retry later or use opportunistic_tries"
-    if code == "insufficient_resources" or "can't compute nodes" in lowered or "iallocator" in lowered:
-        return "the destination cannot place the instance: choose another primary_node or iallocator, or free capacity"
-    if code == "resource_not_unique" and "mac" in lowered:
-        return "the instance's MAC address is in use on the destination: set nics: [{mac: generate}]"
-    if code == "already_exists" or "already exists" in lowered:
-        return "an instance of that name exists on the destination: choose another destination_name"
-    if "not enabled" in lowered:
-        return "enable it on the destination cluster (gnt-cluster modify) or choose another one"
-    if "snapshot" in lowered and "long-sleep" in lowered:
-        return "the source disks cannot be snapshotted: the move shuts the instance down for the copy"
-    return None
+    def __init__(self, note):
+        super(_RaceLost, self).__init__(note)
+        self.note = note
 
 
 class InstanceMove:
@@ -163,15 +90,24 @@ class InstanceMove:
         self._sleep = sleep
         self._clock = clock
         self._wall = wall_clock
+        self._started_wall = wall_clock()
         self.deadline = Deadline(spec.timeout, clock)
+        # After the deadline: only reading and cancelling, until this one.
+        self.grace_deadline = Deadline(spec.timeout + TIMEOUT_GRACE, clock)
+        for client in (source, destination):
+            client.deadline = self.deadline
         self.source_waiter = JobWaiter(source, self.deadline, sleep=sleep, clock=clock)
         self.destination_waiter = JobWaiter(destination, self.deadline, sleep=sleep, clock=clock)
         self.outcome = MoveOutcome()
-        self._watches = []
+        self._watches = []  # this run's jobs (and an earlier run's debris removal)
+        self._others = []  # another run's jobs this run waited for
         self._step_started = None
         self._step_name = None
         self._source_before = None
+        self._source_info = None
         self._destination_info = None
+        self._expanded_destination = None  # an instance a short destination name would expand to
+        self._start_hint = None  # the admin state the first of several runs found
         self._check_mode = False
 
     # ---------------------------------------------------------------- steps
@@ -188,27 +124,43 @@ class InstanceMove:
         self.progress(self._step_name, seconds)
         self._step_name = None
 
+    def _timed_out(self, side, step, text, job_id=None):
+        return MoveError(side, step, "%s; the move's timeout is %ss" % (text, self.spec.timeout), job_id=job_id,
+                         hint="raise the module's timeout option, or run the same task again: it waits for the jobs "
+                              "still running, then finishes the move or reports what is on each cluster",
+                         timed_out=True)
+
     def _call(self, side, step, func, *args, **kwargs):
         """Run one RAPI call; turn a RapiError into a MoveError naming the side and step."""
         try:
             return func(*args, **kwargs)
         except RapiError as exc:
+            if exc.kind == "deadline" or (exc.kind == "timeout" and self.deadline.expired()):
+                raise self._timed_out(side, step, "the timeout expired while asking the %s cluster" % side)
             raise MoveError(side, step, exc.describe(), hint=exc.hint or ganeti_hint(str(exc)))
 
-    def _submit(self, side, operation, step, func, *args):
+    def _submit(self, side, operation_name, step, func, *args):
+        if self.deadline.expired():
+            raise self._timed_out(side, step, "the timeout expired before the %s job was submitted" % operation_name)
         try:
             job_id = func(*args)
         except RapiError as exc:
-            if exc.maybe_sent and operation in ("create", "export"):
+            if exc.maybe_sent and operation_name in CHANGING_OPERATIONS:
                 # The cluster may have queued the job: recovery must assume it runs.
-                self._watches.append(JobWatch(None, side, operation))
+                self._watches.append(JobWatch(None, side, operation_name))
                 raise MoveError(side, step, "%s; the %s request may have reached the cluster"
-                                % (exc.describe(), operation),
-                                hint="look for a %s job with gnt-job list on the %s cluster" % (operation, side))
+                                % (exc.describe(), operation_name),
+                                hint="look for a %s job with gnt-job list on the %s cluster" % (operation_name, side))
+            if exc.kind == "deadline":
+                raise self._timed_out(side, step, "the timeout expired before the %s job was submitted"
+                                      % operation_name)
             raise MoveError(side, step, exc.describe(), hint=exc.hint or ganeti_hint(str(exc)))
-        watch = JobWatch(job_id, side, operation)
+        watch = JobWatch(job_id, side, operation_name)
         self._watches.append(watch)
         return watch
+
+    def _client(self, side):
+        return self.source if side == SOURCE else self.destination
 
     def _waiter(self, watch):
         return self.source_waiter if watch.side == SOURCE else self.destination_waiter
@@ -217,11 +169,7 @@ class InstanceMove:
         try:
             return self._waiter(watch).wait(watch, until)
         except JobTimeout as exc:
-            error = MoveError(watch.side, step, "%s; the move's timeout is %ss" % (exc, self.spec.timeout),
-                              job_id=watch.job_id, hint="raise the module's timeout option, or run the same task "
-                              "again: it finishes the interrupted move or removes its incomplete copy")
-            error.timed_out = True
-            raise error
+            raise self._timed_out(watch.side, step, str(exc), job_id=watch.job_id)
         except JobLost as exc:
             raise MoveError(watch.side, step, str(exc), job_id=watch.job_id,
                             hint="look for the job with gnt-job list on that cluster")
@@ -234,7 +182,7 @@ class InstanceMove:
         result = watch.result
         if not result.succeeded:
             error_class, message, code = result.error()
-            details = _failure_lines(result)
+            details = failure_lines(result.log)
             text = "%s: %s" % (error_class, message)
             if details:
                 text += " (job log: %s)" % " / ".join(details)
@@ -244,163 +192,292 @@ class InstanceMove:
 
     # ------------------------------------------------------------- preflight
     def _preflight(self):
-        spec = self.spec
+        """Everything that can be known before a job: returns an outcome when there is nothing to move."""
         self._begin("preflight")
-        src = self._call(SOURCE, "preflight", self.source.query_instance, spec.name, INSTANCE_FIELDS)
-        dst = self._call(DESTINATION, "preflight", self.destination.query_instance,
-                         spec.destination_name, INSTANCE_FIELDS)
-        info = self._call(DESTINATION, "preflight", self.destination.cluster_info)
-        self._destination_info = info
-        self.outcome.destination_cluster = info.get("name")
+        self._identify_clusters()
+        while True:
+            src, dst = self._read_instances()
+            others = self._call("both", "preflight", live_jobs, self.source, self.destination, self.spec.name,
+                                self.spec.destination_name)
+            if not others:
+                break
+            if self._check_mode:
+                return self._plan_wait(others)
+            self._wait_for_others(others)
         self.outcome.source_instance = src
         self._source_before = src
-        if src is None and dst is not None:
-            return self._finish_unchanged("already_moved", dst,
-                                          "%s is already on the destination cluster %s"
-                                          % (spec.destination_name, info.get("name")))
-        if src is not None and (dst is not None or self._earlier_create_running()):
-            done = self._both_present(dst, info)
+        if src is None and dst is None:
+            raise self._not_found()
+        if src is None:
+            return self._already_moved(dst)
+        if dst is not None:
+            done = self._both_present(src, dst)
             if done is not None:
                 return done
-        if src is None:
-            raise MoveError(SOURCE, "preflight",
-                            "instance %s exists on neither cluster (nor as %s on the destination)"
-                            % (spec.name, spec.destination_name),
-                            hint="check the instance name (gnt-instance list on the source)")
-        self._validate(src, info)
+        self._validate(src, self._destination_info)
         return None
 
-    def _both_present(self, dst, info):
+    def _identify_clusters(self):
+        if self._destination_info is not None:
+            return
+        src_info = self._call(SOURCE, "preflight", self.source.cluster_info)
+        dst_info = self._call(DESTINATION, "preflight", self.destination.cluster_info)
+        self._source_info, self._destination_info = src_info, dst_info
+        self.outcome.source_cluster = src_info.get("name")
+        self.outcome.destination_cluster = dst_info.get("name")
+        if same_cluster(src_info, dst_info):
+            raise MoveError("input", "preflight",
+                            "source (%s) and destination (%s) are the same cluster, %s; a move between clusters "
+                            "needs two, and nothing was touched"
+                            % (_address(self.source), _address(self.destination), describe_cluster(dst_info)),
+                            hint="to rename the instance inside its cluster use gnt-instance rename, to put it on "
+                                 "another node of the same cluster use gnt-instance move (or failover/migrate); to "
+                                 "move it to another cluster, point destination at that cluster's RAPI")
+
+    def _read_instances(self):
+        """Both sides' instance (None where absent), with every name settled."""
+        spec = self.spec
+        src = self._call(SOURCE, "preflight", self.source.query_instance, spec.name, INSTANCE_FIELDS)
+        if src is not None:
+            self._settle_names(src)
+        dst = self._call(DESTINATION, "preflight", self.destination.query_instance, spec.destination_name,
+                         INSTANCE_FIELDS)
+        if dst is not None and normalize_name(dst.get("name")) != spec.destination_name:
+            # Ganeti expanded a short name to another instance: not the one asked for.
+            self._expanded_destination = dst.get("name")
+            dst = None
+        return src, dst
+
+    def _settle_names(self, src):
+        """The source's canonical name is what moves and, unless given, the destination name."""
+        spec = self.spec
+        canonical = normalize_name(src.get("name")) or spec.name
+        spec.name = canonical
+        if not spec.destination_name_given:
+            spec.destination_name = canonical
+        if spec.name_check and "." not in spec.destination_name:
+            domain = canonical.partition(".")[2]
+            example = "%s.%s" % (spec.destination_name, domain) if domain else "%s.example.org" % spec.destination_name
+            raise MoveError("input", "preflight",
+                            "the destination name %s is not fully qualified: with name_check the destination master "
+                            "would expand it through DNS to a name known only once the create job runs"
+                            % spec.destination_name,
+                            hint="give destination_name in full (for example %s), or set name_check: false to keep "
+                                 "the short name" % example)
+
+    def _not_found(self):
+        spec = self.spec
+        hint = "check the instance name (gnt-instance list on the source)"
+        candidates = self._similar_names(spec.name)
+        if candidates:
+            hint = "use the full name: %s" % " or ".join(candidates)
+        elif self._expanded_destination:
+            hint = ("the destination has %s: if that is the moved instance, use its full name"
+                    % self._expanded_destination)
+        return MoveError(SOURCE, "preflight", "instance %s exists on neither cluster (nor as %s on the destination)"
+                         % (spec.name, spec.destination_name), hint=hint)
+
+    def _similar_names(self, name):
+        """Source instances whose name starts with ``name`` and a dot (a short name that did not expand)."""
+        pattern = "^%s\\." % _regex_escape(name)
+        try:
+            rows = self.source.query("instance", ["name"], ["=~", "name", pattern])
+        except RapiError:
+            return []
+        return sorted(row["name"] for row in rows if row.get("name"))[:5]
+
+    # ----------------------------------------------------- another run's jobs
+    def _wait_for_others(self, rows):
+        """Follow another run's jobs to their end, touching nothing; raise when the deadline comes first."""
+        watches = []
+        for side, row in rows:
+            watch = self._other_watch(side, row)
+            if not watch.finished:
+                watches.append(watch)
+        self._begin("wait for another run")
+        if not watches:
+            # The job list still shows jobs that have ended: give it a moment.
+            self._sleep(max(0, min(1, self.deadline.remaining())))
+        for watch in watches:
+            try:
+                self._waiter(watch).wait(watch)
+            except JobTimeout:
+                raise self._busy_error([w for w in self._others if not w.finished])
+            except JobLost:
+                watch.seen_status = "archived"  # it ended and was archived meanwhile
+            except RapiError as exc:
+                raise MoveError(watch.side, "wait for another run", "following another run's job %s: %s"
+                                % (watch.job_id, exc.describe()), job_id=watch.job_id, hint=exc.hint)
+        self._begin("preflight")
+
+    def _other_watch(self, side, row):
+        for watch in self._others:
+            if watch.side == side and watch.job_id == row["id"]:
+                return watch
+        watch = JobWatch(row["id"], side, operation(row))
+        watch.adopted = True
+        watch.seen_status = row.get("status")
+        self._others.append(watch)
+        return watch
+
+    def _busy_error(self, running):
+        jobs = ", ".join("%s job %s (%s, %s)" % (w.side, w.job_id, w.operation, w.status) for w in running)
+        first = running[0] if running else None
+        hint = "run this task again once those jobs have ended: it then reports their outcome or moves the instance"
+        if first is not None:
+            hint = "watch them with gnt-job watch %s on the %s cluster (gnt-job list on each cluster); %s" % (
+                first.job_id, first.side, hint)
+        error = MoveError("both", "wait for another run",
+                          "another run is moving %s: %s did not end within the timeout of %ss; this run submitted "
+                          "no job and touched nothing" % (self.spec.name, jobs, self.spec.timeout),
+                          job_id=first.job_id if first else None, hint=hint, timed_out=True)
+        return error
+
+    def _plan_wait(self, rows):
+        for side, row in rows:
+            self._other_watch(side, row)
+        self._end_step()
+        self.outcome.state = "would_wait"
+        self.outcome.message = ("another run's jobs act on %s (%s): a run would wait for them, then move the instance "
+                                "or report their outcome" % (self.spec.name, _job_list(self._others)))
+        return self.outcome
+
+    # -------------------------------------------------- what is already there
+    def _earlier(self):
+        try:
+            return find_earlier_move(self.source, self.destination, self.spec.name, self.spec.destination_name)
+        except RapiError as exc:
+            self.outcome.warnings.append("could not read the job lists to find an earlier move: %s" % exc)
+            return None
+
+    def _already_moved(self, dst):
+        spec = self.spec
+        cluster = self.outcome.destination_cluster
+        earlier = self._earlier()
+        if earlier is not None and earlier.from_source and earlier.data_sent and not earlier.data_received:
+            raise MoveError(DESTINATION, "preflight",
+                            "%s is gone from the source, but the destination job of its move (%s) reports: %s"
+                            % (spec.name, earlier.job_ids(), " / ".join(import_failures(flat_oplog(earlier.create.get("oplog"))))),
+                            job_id=earlier.create["id"],
+                            hint="the destination copy %s may be incomplete: check it (gnt-instance info) and restore "
+                                 "the instance from a backup if it is" % spec.destination_name)
+        if earlier is not None and earlier.from_source and (earlier.data_sent or earlier.data_received):
+            message = "%s is already on the destination cluster %s as %s (moved by %s)" % (
+                spec.name, cluster, spec.destination_name, earlier.job_ids())
+            return self._finish_unchanged("already_moved", dst, message, "jobs")
+        self.outcome.warnings.append(
+            "unverified: %s on %s is taken to be the moved %s, but no job of that move is listed on either cluster "
+            "any more (Ganeti archives old jobs) and the source instance is gone, so nothing shows it is its copy"
+            % (spec.destination_name, cluster, spec.name))
+        message = ("%s is already on the destination cluster %s as %s (unverified: no job of the move was found and "
+                   "the source instance is gone)" % (spec.name, cluster, spec.destination_name))
+        return self._finish_unchanged("already_moved", dst, message, "none")
+
+    def _both_present(self, src, dst):
         """Both clusters have the instance: finish, repair or refuse, never guess.
 
         Returns an outcome when done, None to go on with a normal move (after
         an earlier run's empty copy was removed), or raises MoveError.
         """
         spec = self.spec
-        cluster = info.get("name")
-        if spec.keep_source and dst is not None:
-            return self._finish_unchanged("kept_both", dst,
-                                          "%s is on both clusters (source kept as asked)" % spec.destination_name)
-        both = MoveError("both", "preflight",
-                         "%s exists on the source and %s on the destination cluster %s, and no earlier move of it "
-                         "was found in the job lists; neither was touched" % (spec.name, spec.destination_name, cluster),
-                         hint="remove the copy you do not want (gnt-instance remove), or set keep_source: true if "
-                              "both copies are meant to stay")
-        try:
-            earlier = find_earlier_move(self.source, self.destination, spec.name, spec.destination_name)
-        except RapiError:
-            earlier = None
-        if earlier is None:
-            raise both
-        create = self._adopt(DESTINATION, "create", earlier.create)
-        export = self._adopt(SOURCE, "export", earlier.export) if earlier.export else None
-        if self._check_mode:
-            return self._plan_earlier(create, export, earlier)
-        self._begin("resume")
-        if export is not None and not export.finished:
-            self._follow(export, "resume")  # it decides whether the source still exists
-            if self._call(SOURCE, "resume", self.source.query_instance, spec.name, ["name"]) is None:
-                # The earlier run's move went on without it: check its end as if it were ours.
-                self._job_result(create, "resume")
-                failures = _import_failures(create.result)
-                if failures:
-                    raise MoveError(DESTINATION, "resume", "an earlier run's move of %s ended with the source "
-                                    "removed but the destination reports: %s" % (spec.name, " / ".join(failures)),
-                                    job_id=create.job_id, hint="the destination copy may be incomplete: check it "
-                                    "(gnt-instance info %s) and restore the instance from a backup if it is"
-                                    % spec.destination_name)
-                dst = self._call(DESTINATION, "resume", self.destination.query_instance, spec.destination_name,
-                                 INSTANCE_FIELDS)
-                return self._finish_unchanged("already_moved", dst, "%s: an earlier run's export (job %s) finished "
-                                              "the move to %s" % (spec.destination_name, export.job_id, cluster))
-        if export is None and earlier.prepare_result:
-            entry = self._follow(create, "resume", until=_is_remote_import)
-            if entry is not None and not create.finished:
-                # The destination still listens for the earlier run's data: send it.
-                op = earlier.create_op
-                sizes = [disk.get("size") for disk in op.get("disks") or []]
-                self._transfer(create, entry[3], earlier.prepare_result["x509_key_name"],
-                               op.get("compress") or "none", sizes)
-                self.outcome.message += " (resumed an interrupted move: create job %s, prepare job %s)" % (
-                    create.job_id, earlier.prepare["id"])
-                return self.outcome
-        self._follow(create, "resume")
-        if export is not None and _data_sent(export) and earlier.export_op.get("remove_instance") is False:
+        cluster = self.outcome.destination_cluster
+        earlier = self._earlier()
+        if earlier is not None and earlier.from_source:
+            return self._after_earlier_move(src, dst, earlier)
+        mismatches = shape_mismatches(src, dst, spec.nics)
+        if mismatches:
+            raise MoveError(DESTINATION, "preflight",
+                            "%s on the destination cluster %s is not a copy of %s: %s; neither instance was touched"
+                            % (spec.destination_name, cluster, spec.name, "; ".join(mismatches)),
+                            hint="choose another destination_name, or remove or rename the other instance on the "
+                                 "destination")
+        if spec.keep_source:
+            message = ("%s is on both clusters (source kept as asked): %s on %s has the disks and MAC addresses of "
+                       "the source instance (no job of its move is listed any more)"
+                       % (spec.name, spec.destination_name, cluster))
+            return self._finish_unchanged("already_copied", dst, message, "shape")
+        raise MoveError("both", "preflight",
+                        "%s exists on the source and as %s on the destination cluster %s with the same disks and MAC "
+                        "addresses, but no job of a move of it is listed (Ganeti archives old jobs); neither was "
+                        "touched" % (spec.name, spec.destination_name, cluster),
+                        hint="check the destination copy (gnt-instance info %s), then remove the copy you do not want "
+                             "(gnt-instance remove), or set keep_source: true if both are meant to stay"
+                             % spec.destination_name)
+
+    def _after_earlier_move(self, src, dst, earlier):
+        """Both present, and the destination instance was made by an earlier (finished) move from this source."""
+        spec = self.spec
+        cluster = self.outcome.destination_cluster
+        jobs = earlier.job_ids()
+        if earlier.data_sent or earlier.data_received:
+            if spec.keep_source:
+                return self._finish_unchanged("already_copied", dst, "%s is already copied to %s as %s (by %s); the "
+                                              "source was kept as asked" % (spec.name, cluster,
+                                                                            spec.destination_name, jobs), "jobs")
+            if earlier.kept_source:
+                raise MoveError("both", "preflight",
+                                "an earlier run copied %s to %s with keep_source (%s), so both copies are meant to "
+                                "exist; neither was touched" % (spec.name, cluster, jobs),
+                                job_id=earlier.export["id"],
+                                hint="set keep_source: true for this task, or remove the copy you do not want")
+            if earlier.data_sent:
+                raise MoveError("both", "preflight",
+                                "an earlier run's export (source job %s) sent every disk of %s to %s, but the source "
+                                "copy is still there: removing it failed (%s)"
+                                % (earlier.export["id"], spec.name, cluster, _job_error(earlier.export)),
+                                job_id=earlier.export["id"],
+                                hint="check the destination copy (gnt-instance info %s) and then remove the source "
+                                     "copy with gnt-instance remove %s" % (spec.destination_name, spec.name))
             raise MoveError("both", "preflight",
-                            "an earlier run copied %s to %s with keep_source (source job %s), so both copies are "
-                            "meant to exist" % (spec.name, cluster, export.job_id), job_id=export.job_id,
-                            hint="set keep_source: true for this task, or remove the copy you do not want")
-        if export is not None and _data_sent(export):
-            raise MoveError("both", "preflight",
-                            "an earlier run's export (source job %s) sent every disk of %s to %s, but the source copy "
-                            "is still there: removing it failed (%s)"
-                            % (export.job_id, spec.name, cluster, export.result.error()[1]),
-                            job_id=export.job_id,
-                            hint="check the destination copy (gnt-instance info %s) and then remove the source copy "
-                                 "with gnt-instance remove %s" % (spec.destination_name, spec.name))
-        if create.result.succeeded and not _import_failures(create.result):
-            # The destination copy received its data (its export job may be archived already).
-            raise MoveError("both", "preflight",
-                            "%s on %s was made by an earlier move (create job %s) and received every disk, and the "
-                            "source copy %s still exists; neither was touched"
-                            % (spec.destination_name, cluster, create.job_id, spec.name),
-                            job_id=create.job_id,
+                            "%s on %s was made by an earlier move (%s) and received every disk, and the source copy "
+                            "%s still exists; neither was touched" % (spec.destination_name, cluster, jobs, spec.name),
+                            job_id=earlier.create["id"],
                             hint="check the destination copy (gnt-instance info %s), then remove the source copy "
                                  "(gnt-instance remove %s), or set keep_source: true if both are meant to stay"
                                  % (spec.destination_name, spec.name))
-        # The destination copy never got its data: it is debris of an earlier run.
-        if self._call(DESTINATION, "resume", self.destination.query_instance, spec.destination_name,
-                      ["name"]) is None:
-            self._begin("preflight")
-            return None  # Ganeti removed it itself (the create failed): move as usual
+        # The destination copy never got its data: debris of an earlier run.
+        self._start_hint = earlier.create_op.get("start")
+        mismatches = shape_mismatches(src, dst, spec.nics)
+        if mismatches:
+            raise MoveError(DESTINATION, "preflight",
+                            "%s on %s is not the incomplete copy an earlier run made (%s): %s; not touched"
+                            % (spec.destination_name, cluster, jobs, "; ".join(mismatches)),
+                            hint="check it with gnt-instance info %s and remove it by hand if it is debris"
+                                 % spec.destination_name)
+        if self._check_mode:
+            self._end_step()
+            self.outcome.state = "would_resume"
+            self.outcome.changed = True
+            self.outcome.message = ("%s on %s is an incomplete copy an earlier run left (%s): a run would remove it "
+                                    "and move %s again" % (spec.destination_name, cluster, jobs, spec.name))
+            return self.outcome
         if not spec.cleanup:
             raise MoveError(DESTINATION, "preflight",
-                            "%s on %s is an incomplete copy left by an earlier interrupted run (create job %s); kept "
-                            "because cleanup is false" % (spec.destination_name, cluster, create.job_id),
-                            job_id=create.job_id, hint="remove it with gnt-instance remove %s, or set cleanup: true"
-                            % spec.destination_name)
-        watch = self._submit(DESTINATION, "remove", "resume", self.destination.remove_instance, spec.destination_name)
-        self._job_result(watch, "resume")
-        self.outcome.notes.append("removed the incomplete copy %s an earlier run left on %s (create job %s, remove "
-                                  "job %s)" % (spec.destination_name, cluster, create.job_id, watch.job_id))
+                            "%s on %s is an incomplete copy left by an earlier run (%s); kept because cleanup is "
+                            "false" % (spec.destination_name, cluster, jobs),
+                            job_id=earlier.create["id"], hint="remove it with gnt-instance remove %s, or set "
+                            "cleanup: true" % spec.destination_name)
+        self._begin("remove earlier copy")
+        watch = self._submit(DESTINATION, "remove", "remove earlier copy", self.destination.remove_instance,
+                             spec.destination_name)
+        self._job_result(watch, "remove earlier copy")
+        self.outcome.notes.append("removed the incomplete copy %s an earlier run left on %s (%s; remove job %s)"
+                                  % (spec.destination_name, cluster, jobs, watch.job_id))
         self._begin("preflight")
         return None
 
-    def _earlier_create_running(self):
-        """An earlier run's create may not have registered the instance yet (or runs right now)."""
-        return self._call(DESTINATION, "preflight", earlier_create_running, self.destination,
-                          self.spec.destination_name)
-
-    def _adopt(self, side, operation, job):
-        """Follow a job an earlier run submitted as if this run had."""
-        watch = JobWatch(job["id"], side, operation)
-        watch.adopted = True
-        self._watches.append(watch)
-        return watch
-
-    def _plan_earlier(self, create, export, earlier):
-        spec = self.spec
-        self._end_step()
-        self.outcome.changed = True
-        self.outcome.state = "would_resume"
-        if export is not None:
-            what = "wait for the earlier run's export job %s and act on its result" % export.job_id
-        elif earlier.prepare_result and earlier.create.get("status") not in ("success", "error", "canceled"):
-            what = "resume the earlier run's move (create job %s is still running)" % create.job_id
-        else:
-            what = ("check the earlier run's destination copy (create job %s): remove it and move again if it "
-                    "never received its data, else stop and report" % create.job_id)
-        self.outcome.message = "%s is on both clusters after an interrupted move: would %s" % (spec.name, what)
-        return self.outcome
-
-    def _finish_unchanged(self, state, dst, message):
+    def _finish_unchanged(self, state, dst, message, evidence):
         self.outcome.state = state
+        self.outcome.evidence = evidence
         self.outcome.changed = False
         self.outcome.message = message
         self.outcome.instance = dst
+        described = describe(dst, self.outcome.destination_cluster)
+        self.outcome.diff = {"before": described, "after": described}
         self._end_step()
         return self.outcome
 
+    # ------------------------------------------------------------- validate
     def _validate(self, src, info):
         """Every check that can be made before anything is touched."""
         spec = self.spec
@@ -426,8 +503,7 @@ class InstanceMove:
                    "choose disk_template from the enabled ones, or enable it with gnt-cluster modify")
         if spec.compress != COMPRESS_ALWAYS_ALLOWED:
             # The source compresses, the destination decompresses: both must allow the tool.
-            source_info = self._call(SOURCE, "preflight", self.source.cluster_info)
-            for side, side_info in ((SOURCE, source_info), (DESTINATION, info)):
+            for side, side_info in ((SOURCE, self._source_info), (DESTINATION, info)):
                 allowed = side_info.get("compression_tools")
                 if allowed is not None and spec.compress not in allowed:
                     refuse("compress %s is not allowed on the %s cluster %s (allowed: none, %s)"
@@ -479,27 +555,46 @@ class InstanceMove:
                                 % (node, self.outcome.destination_cluster),
                                 hint="choose another node")
 
+    def _plan_diff(self, src):
+        start = start_after_move(self.spec, src.get("admin_state") == "up", self._start_hint)
+        after = planned(self.spec, src, self.outcome.destination_cluster,
+                        self._destination_info.get("default_iallocator"), start)
+        if self.spec.keep_source:
+            after["source_kept"] = True
+        self.outcome.diff = {"before": describe(src, self.outcome.source_cluster), "after": after}
+
     def check(self):
         """Check mode: the preflight only; nothing is submitted, nothing changes."""
         self._check_mode = True
         done = self._preflight()
         if done is not None:
-            return done
+            return self._finish_jobs()
         self._end_step()
-        self.outcome.state = "would_move"
+        spec = self.spec
+        self._plan_diff(self.outcome.source_instance)
+        self.outcome.state = "would_copy" if spec.keep_source else "would_move"
         self.outcome.changed = True
-        self.outcome.message = "%s would move to %s as %s" % (
-            self.spec.name, self.outcome.destination_cluster, self.spec.destination_name)
-        return self.outcome
+        self.outcome.message = "%s would %s to %s as %s" % (
+            spec.name, "be copied" if spec.keep_source else "move", self.outcome.destination_cluster,
+            spec.destination_name)
+        return self._finish_jobs()
 
     # ------------------------------------------------------------------ move
     def run(self):
         try:
-            done = self._preflight()
-            if done is not None:
-                self._finish_jobs()
-                return done
-            self._move()
+            for _attempt in range(RACE_RETRIES):
+                try:
+                    done = self._preflight()
+                    if done is None:
+                        self._plan_diff(self._source_before)
+                        self._move()
+                    break
+                except _RaceLost as race:
+                    self.outcome.notes.append(race.note)
+            else:
+                raise MoveError("destination", "create", "another run's create of %s came first %d times"
+                                % (self.spec.destination_name, RACE_RETRIES),
+                                hint="run the task again once the other runs have ended")
         except MoveError as exc:
             self._fail(exc)
             raise
@@ -507,33 +602,41 @@ class InstanceMove:
             # A bug or an unexpected answer must not skip the recovery.
             error = MoveError("controller", self._step_name or "move", "unexpected %s: %s"
                               % (type(exc).__name__, exc), hint="please report this as a bug in ganeti.rapi")
+            error.traceback = traceback.format_exc()
             self._fail(error)
             raise error
         self._finish_jobs()
+        if self._others:
+            self.outcome.notes.insert(0, "waited for another run's jobs: %s" % _job_list(self._others))
         if self.outcome.notes:
             self.outcome.message += "; before that, %s" % "; ".join(self.outcome.notes)
+        if self.outcome.state in ("moved", "copied"):
+            self.outcome.changed = True
+        else:
+            self.outcome.changed = self._changed()
         return self.outcome
 
     def _fail(self, exc):
         self._end_step()
+        for client in (self.source, self.destination):
+            client.deadline = self.grace_deadline
         if exc.timed_out:
             exc.recovery = self._after_timeout()
-        elif exc.step != "preflight":
+        elif exc.step not in ("preflight", "wait for another run"):
             exc.recovery = self._recover()
+        exc.changed = self._changed()
         exc.outcome = self._finish_jobs()
 
-    def _after_timeout(self):
-        """The deadline passed: cancel what has not started, name what still runs, wait for nothing.
-
-        A later run of the same task finds those jobs and finishes or repairs the move.
-        """
-        done = []
-        self._cancel_queued(done)
-        running = [w for w in self._watches if not w.finished and not w.cancelled and w.job_id is not None]
-        for watch in running:
-            done.append("%s job %s (%s) is still running; run the same task again to finish the move or remove "
-                        "its incomplete copy" % (watch.side, watch.job_id, watch.operation))
-        return done
+    def _changed(self):
+        """True when a job of this run created, removed, started or stopped something (or may have)."""
+        for watch in self._watches:
+            if watch.operation not in CHANGING_OPERATIONS or watch.cancelled:
+                continue
+            if watch.job_id is None or watch.result is None:
+                return True  # still queued or running: it will act
+            if watch.result.succeeded or messages(watch.log):
+                return True
+        return False
 
     def _move(self):
         spec = self.spec
@@ -547,7 +650,13 @@ class InstanceMove:
         if not isinstance(expinfo, dict) or not {"handshake", "x509_key_name", "x509_ca"} <= set(expinfo):
             raise MoveError(SOURCE, "prepare", "prepare-export returned no handshake data",
                             job_id=prepare_watch.job_id)
-        body = self._create_body(instinfo, expinfo)
+        src = self._source_before or {}
+        start = start_after_move(spec, instinfo.get("config_state") == "up", self._start_hint)
+        try:
+            body = create_body(spec, instinfo, expinfo, src.get("tags"),
+                               self._destination_info.get("default_iallocator"), start)
+        except RequestError as exc:
+            raise MoveError(SOURCE, "prepare", str(exc))
         create_watch, impinfo = self._create(body)
         sizes = [disk.get("size") for disk in instinfo.get("disks") or []]
         self._transfer(create_watch, impinfo, expinfo["x509_key_name"], spec.compress, sizes)
@@ -577,13 +686,15 @@ class InstanceMove:
         export_watch = self._submit(SOURCE, "export", "export", self.source.export_instance, spec.name, export_body)
         self.outcome.handoff["export_submitted"] = self._wall()
         dst = None
-        if (self._follow(export_watch, "export", until=lambda entry: _every_disk_sent(export_watch, len(sizes)))
+        every_disk = len(sizes)
+        if (self._follow(export_watch, "export",
+                         until=lambda entry: every_disk > 0 and len(disks_sent(export_watch.log)) >= every_disk)
                 and self._ended(create_watch)):
             # Every disk is sent and the destination job is over: read the
             # copy while the source still removes its instance (~0.3 s), so
             # that little is left to ask once the last job ends.
             self._follow(create_watch, "import")
-            if create_watch.result.succeeded and not _import_failures(create_watch.result):
+            if create_watch.result.succeeded and not import_failures(create_watch.log):
                 dst = self._read_destination()
         self._check_export(self._job_result(export_watch, "export"))
 
@@ -591,8 +702,8 @@ class InstanceMove:
         # The destination job may still be finishing (Ganeti looks at its
         # import every 5 s): ask about the source meanwhile.
         src = self._read_source()
-        create_result = self._job_result(create_watch, "import")
-        failures = _import_failures(create_result)
+        self._job_result(create_watch, "import")
+        failures = import_failures(create_watch.log)
         if failures:
             raise MoveError(DESTINATION, "import", "the destination job succeeded but reports: %s"
                             % " / ".join(failures), job_id=create_watch.job_id, hint=ganeti_hint(failures[0]))
@@ -607,7 +718,7 @@ class InstanceMove:
             self._begin("create" if number == 1 else "create (attempt %d)" % number)
             body["opportunistic_locking"] = opportunistic
             watch = self._submit(DESTINATION, "create", "create", self.destination.create_instance, body)
-            entry = self._follow(watch, "create", until=_is_remote_import)
+            entry = self._follow(watch, "create", until=is_remote_import)
             if entry is not None:
                 self.outcome.handoff["remote_import_logged"] = entry[1][0] + entry[1][1] / 1000000.0
                 self.outcome.handoff["remote_import_seen"] = self._wall()
@@ -621,6 +732,7 @@ class InstanceMove:
                                 "the create job finished without publishing its import endpoints (no "
                                 "'remote-import' log entry); the instance probably has no OS", job_id=watch.job_id,
                                 hint="give the source instance an OS definition that exists on both clusters")
+            self._check_race(watch)
             error_class, message, code = result.error()
             if opportunistic and code == "temp_insufficient_resources":
                 delay = spec.opportunistic_delay * random.uniform(0.85, 1.15)
@@ -631,9 +743,25 @@ class InstanceMove:
                             hint=ganeti_hint(message, code), ganeti_error=message)
         raise MoveError(DESTINATION, "create", "no create attempt left")  # pragma: no cover
 
+    def _check_race(self, failed):
+        """Our create failed: if another run's create of the same name came since we looked, look again."""
+        try:
+            creates = remote_creates(self.destination, self.spec.destination_name)
+        except RapiError:
+            return
+        for job in creates:
+            received = timestamp(job.get("received_ts"))
+            if str(job["id"]) == str(failed.job_id):
+                continue
+            if job.get("status") in UNFINISHED_STATUSES or (received is not None
+                                                           and received >= self._started_wall - 1):
+                raise _RaceLost("another run's create of %s (destination job %s) came first; this run's create "
+                                "(job %s) failed and made nothing" % (self.spec.destination_name, job["id"],
+                                                                       failed.job_id))
+
     def _check_export(self, result):
         value = result.result
-        if not _export_complete(result):
+        if not export_complete(result.status, value):
             failed = []
             if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[1], (list, tuple)):
                 failed = [str(i) for i, d in enumerate(value[1]) if d is not True]
@@ -661,7 +789,7 @@ class InstanceMove:
     def _verify(self, sizes, dst, src):
         """Check the destination copy and record the outcome; ``src`` is the source as read after the export."""
         spec = self.spec
-        if dst is None:
+        if dst is None or normalize_name(dst.get("name")) != spec.destination_name:
             raise MoveError(DESTINATION, "verify", "%s is not on the destination after a successful import"
                             % spec.destination_name)
         if sizes and dst.get("disk.sizes") and list(dst["disk.sizes"]) != sizes:
@@ -669,62 +797,18 @@ class InstanceMove:
                             % (sizes, dst["disk.sizes"]))
         self._end_step()
         self.outcome.instance = dst
-        self.outcome.state = "moved"
+        self.outcome.state = "copied" if spec.keep_source else "moved"
+        self.outcome.evidence = "jobs"
         self.outcome.changed = True
+        if self.outcome.diff is not None:
+            after = describe(dst, self.outcome.destination_cluster)
+            if spec.keep_source:
+                after["source_kept"] = True
+            self.outcome.diff["after"] = after
         note = "" if spec.keep_source or src is None else " (the source instance is still listed: remove it by hand)"
-        self.outcome.message = "%s moved to %s as %s%s" % (
-            spec.name, self.outcome.destination_cluster, spec.destination_name, note)
-
-    # ----------------------------------------------------------- the request
-    def _create_body(self, instinfo, expinfo):
-        spec = self.spec
-        src = self._source_before or {}
-        start = spec.start if spec.start is not None else instinfo.get("config_state") == "up"
-        disks = []
-        for disk in instinfo.get("disks") or []:
-            item = {"size": disk["size"], "mode": disk.get("mode") or "rw"}
-            if disk.get("name"):
-                item["name"] = disk["name"]
-            if disk.get("spindles") is not None:
-                item["spindles"] = disk["spindles"]
-            disks.append(item)
-        nics = [_nic_request(nic) for nic in instinfo.get("nics") or []]
-        for index, override in enumerate(spec.nics):
-            for key, value in (override or {}).items():
-                if value is None or value == "":
-                    nics[index].pop(key, None)
-                else:
-                    nics[index][key] = value
-        body = {
-            "mode": "remote-import",
-            "name": spec.destination_name,
-            "disk_template": spec.disk_template or instinfo["disk_template"],
-            "disks": disks,
-            "nics": nics,
-            "os": instinfo.get("os"),
-            "hypervisor": instinfo.get("hypervisor"),
-            "beparams": _merged(instinfo.get("be_instance"), spec.beparams),
-            "hvparams": _merged(instinfo.get("hv_instance"), spec.hvparams),
-            "osparams": _merged(instinfo.get("os_instance"), spec.osparams),
-            "start": bool(start),
-            "ip_check": False,
-            # explicit: the server default differs (true up to 3.0, false from 3.1)
-            "name_check": bool(spec.name_check),
-            "wait_for_sync": False,
-            "source_handshake": expinfo["handshake"],
-            "source_x509_ca": expinfo["x509_ca"],
-            "source_instance_name": instinfo["name"],
-            "source_shutdown_timeout": spec.shutdown_timeout,
-            "compress": spec.compress,
-            "tags": list(src.get("tags") or []),
-        }
-        if spec.primary_node:
-            body["pnode"] = spec.primary_node
-            if spec.secondary_node:
-                body["snode"] = spec.secondary_node
-        else:
-            body["iallocator"] = spec.iallocator or self._destination_info.get("default_iallocator")
-        return body
+        self.outcome.message = "%s %s to %s as %s%s" % (
+            spec.name, "copied" if spec.keep_source else "moved", self.outcome.destination_cluster,
+            spec.destination_name, note)
 
     # -------------------------------------------------------------- recovery
     def _recover(self):
@@ -732,6 +816,7 @@ class InstanceMove:
 
         A copy is removed only when it is this run's and its data is known
         to be missing, and only while the other copy is known to exist.
+        Waits end at the move's deadline; no job is submitted after it.
         """
         done = []
         unknown = [w for w in self._watches if w.job_id is None]
@@ -746,17 +831,19 @@ class InstanceMove:
         if export is not None and not export.cancelled and not self._settle(export, done):
             # The export may still finish and remove the source: whatever we
             # removed now could be the last copy.
-            done.append("the source export job %s is still running, so nothing was removed or restarted; when it "
-                        "ends, check both clusters (gnt-instance list) and remove the copy you do not want"
-                        % export.job_id)
+            done.append("source job %s (export) is still %s: it shuts the source instance down and sends the data, "
+                        "so nothing was removed or restarted; run the same task again once it has ended (it waits "
+                        "for the job, then finishes the move or reports both clusters)"
+                        % (export.job_id, export.status))
             return done
-        if export is not None and _data_sent(export) and not self.spec.keep_source:
+        if export is not None and data_sent(export.status, export.result and export.result.result, export.log) \
+                and not self.spec.keep_source:
             done.append("the export sent every disk (Ganeti then removes the source), so the destination copy %s "
                         "was kept; check it with gnt-instance info" % self.spec.destination_name)
             return done
         if create is not None and not create.cancelled and not self._settle(create, done):
-            done.append("the destination create job %s is still running, so nothing was removed or restarted; "
-                        "when it ends, check %s on both clusters" % (create.job_id, self.spec.destination_name))
+            done.append("destination job %s (create) is still %s, so nothing was removed or restarted; run the same "
+                        "task again once it has ended" % (create.job_id, create.status))
             return done
         try:
             source_now = self.source.query_instance(self.spec.name, INSTANCE_FIELDS)
@@ -770,77 +857,103 @@ class InstanceMove:
             done.append("the source instance is gone; kept the destination copy %s" % self.spec.destination_name)
             return done
         self._remove_empty_destination(create, export, done)
-        self._restart_source(source_now, done)
+        self._restart_source(source_now, export, done)
         return done
 
-    def _last(self, side, operation):
-        matching = [w for w in self._watches if w.side == side and w.operation == operation]
+    def _last(self, side, operation_name):
+        matching = [w for w in self._watches if w.side == side and w.operation == operation_name]
         return matching[-1] if matching else None
 
     def _settle(self, watch, done):
-        """Follow a job of this run to its end within a grace period; False if it is still running."""
+        """Follow a job of this run to its end, until the move's deadline; False if it is still running."""
         if watch.finished:
             return True
-        # A transfer whose peer went away ends within the import's connect
-        # window (180 s plus the shutdown timeout); a healthy one may need longer.
         try:
-            self._grace_waiter(watch.side, max(600, self.spec.shutdown_timeout + 300)).wait(watch)
+            self._waiter(watch).wait(watch)
         except JobTimeout:
-            return False  # the caller says what that means
+            self._peek(watch)
+            return watch.finished  # the caller says what a running job means
         except (JobError, RapiError) as exc:
             done.append("could not follow %s job %s to its end: %s" % (watch.side, watch.job_id, exc))
             return False
         return True
 
-    def _client(self, side):
-        return self.source if side == SOURCE else self.destination
-
-    def _grace_waiter(self, side, seconds):
-        """A waiter with a deadline of its own: recovery runs after the move's deadline may have passed."""
-        return JobWaiter(self._client(side), Deadline(seconds, self._clock), sleep=self._sleep, clock=self._clock)
-
-    def _recovery_job(self, side, operation, submit, name, seconds):
+    def _recovery_job(self, side, operation_name, submit, name):
         """Submit one recovery job (remove, startup) and follow it to success; raises JobError or RapiError."""
-        watch = JobWatch(submit(name), side, operation)
+        if self.deadline.expired():
+            raise JobTimeout("the timeout of %ss had expired, so no %s job was submitted"
+                             % (self.spec.timeout, operation_name))
+        watch = JobWatch(submit(name), side, operation_name)
         self._watches.append(watch)
-        self._grace_waiter(side, seconds).result(watch)
+        self._waiter(watch).result(watch)
         return watch
+
+    def _peek(self, watch):
+        """The job's status now (one GET /2/jobs/ID); the last one seen when the cluster does not answer."""
+        try:
+            status = (self._client(watch.side).get_job(watch.job_id) or {}).get("status")
+        except RapiError:
+            return watch.status
+        if status:
+            watch.seen_status = status
+        return watch.status
 
     def _cancel_queued(self, done):
         """Cancel this run's jobs that have not started; a running Ganeti job cannot be interrupted."""
         for watch in self._watches:
-            if watch.finished:
+            if watch.finished or watch.cancelled or watch.job_id is None:
+                continue
+            if self._peek(watch) not in ("queued", "waiting"):
                 continue
             client = self._client(watch.side)
             try:
-                status = (client.get_job(watch.job_id) or {}).get("status")
-            except RapiError:
-                status = (watch.previous_info or [None])[0]
-            if status not in ("queued", "waiting"):
-                continue
-            try:
                 answer = client.cancel_job(watch.job_id)
             except RapiError as exc:
-                done.append("could not cancel %s job %s: %s" % (watch.side, watch.job_id, exc))
+                done.append("could not cancel %s job %s (%s): %s" % (watch.side, watch.job_id, watch.operation, exc))
                 continue
             if isinstance(answer, (list, tuple)) and answer and answer[0] is True:
                 watch.cancelled = True  # dequeued before it ran: it made nothing
-                done.append("cancelled %s job %s (%s)" % (watch.side, watch.job_id, watch.operation))
+                done.append("cancelled %s job %s (%s) before it started" % (watch.side, watch.job_id,
+                                                                              watch.operation))
             else:
-                reason = answer[1] if isinstance(answer, (list, tuple)) and len(answer) > 1 else answer
-                done.append("could not cancel %s job %s (%s): %s"
-                            % (watch.side, watch.job_id, watch.operation, reason))
+                self._peek(watch)  # it started meanwhile: what it is now is reported below
+
+    def _after_timeout(self):
+        """The deadline passed: cancel what has not started, say what each other job of this run is doing.
+
+        Nothing waits and nothing is submitted.  A later run of the same task
+        waits for these jobs, then finishes the move or reports what is where.
+        """
+        done = []
+        self._cancel_queued(done)
+        for watch in self._watches:
+            if watch.finished or watch.cancelled or watch.job_id is None:
+                continue
+            status = watch.status
+            if status in FINAL_STATUSES:
+                done.append("%s job %s (%s) ended with status %s just after the timeout; run the same task again "
+                            "to check the result" % (watch.side, watch.job_id, watch.operation, status))
+            elif watch.operation == "export" and status == "running":
+                done.append("source job %s (export) is running: it shut the source instance down and sends the "
+                            "data, and if it fails the source stays shut down; run the same task again: it waits for "
+                            "the job, then finishes the move or restarts and moves the instance"
+                            % watch.job_id)
+            else:
+                done.append("%s job %s (%s) is %s; run the same task again: it waits for the job, then finishes "
+                            "the move or reports both clusters" % (watch.side, watch.job_id, watch.operation, status))
+        return done
 
     def _remove_empty_destination(self, create, export, done):
         """Remove the destination instance this run created if its data is known to be missing."""
         if create is None or create.cancelled or create.result is None:
             return
         name = self.spec.destination_name
-        ours = any(_is_remote_import(entry) for entry in create.log) or create.result.succeeded
+        ours = any(is_remote_import(entry) for entry in create.log) or create.result.succeeded
         if not ours:
             return  # our create never made the instance: whatever has that name is not ours
-        missing = (not create.result.succeeded or bool(_import_failures(create.result)) or export is None
-                   or export.cancelled or not _data_sent(export))
+        missing = (not create.result.succeeded or bool(import_failures(create.log)) or export is None
+                   or export.cancelled or not data_sent(export.status, export.result and export.result.result,
+                                                        export.log))
         if not missing:
             done.append("kept the destination copy %s: it received every disk; check it with gnt-instance info"
                         % name)
@@ -855,114 +968,63 @@ class InstanceMove:
                         "remove it with gnt-instance remove %s" % (name, self.outcome.destination_cluster, name))
             return
         try:
-            watch = self._recovery_job(DESTINATION, "remove", self.destination.remove_instance, name,
-                                       self.spec.shutdown_timeout + 240)
+            watch = self._recovery_job(DESTINATION, "remove", self.destination.remove_instance, name)
             done.append("removed the incomplete destination instance %s (job %s)" % (name, watch.job_id))
         except (JobError, RapiError) as exc:
             done.append("could not remove the incomplete destination instance %s: %s; remove it with "
                         "gnt-instance remove %s" % (name, exc, name))
 
-    def _restart_source(self, source_now, done):
+    def _restart_source(self, source_now, export, done):
+        """Start the source again if this run's export shut it down (never another run's)."""
         before = self._source_before or {}
         # oper_state None means the node did not answer: do not guess.
+        if export is None or export.cancelled or not shut_down_source(export.log):
+            return
         if before.get("oper_state") is not True or source_now.get("oper_state") is not False:
             return
         name = self.spec.name
         try:
-            watch = self._recovery_job(SOURCE, "startup", self.source.startup_instance, name, 300)
+            watch = self._recovery_job(SOURCE, "startup", self.source.startup_instance, name)
             done.append("started the source instance %s again (job %s)" % (name, watch.job_id))
         except (JobError, RapiError) as exc:
             done.append("could not start the source instance %s again: %s; start it with "
                         "gnt-instance startup %s" % (name, exc, name))
 
     def _finish_jobs(self):
-        for watch in self._watches:
-            entry = {"side": watch.side, "id": watch.job_id, "operation": watch.operation,
-                     "status": watch.result.status if watch.result else (watch.previous_info or ["submitted"])[0]}
-            if watch.result:
-                entry.update({"received_ts": watch.result.received_ts, "start_ts": watch.result.start_ts,
-                              "end_ts": watch.result.end_ts})
-            self.outcome.jobs.append(entry)
+        self.outcome.jobs = [_job_entry(watch) for watch in self._watches]
+        self.outcome.waited_for = [_job_entry(watch) for watch in self._others]
         return self.outcome
 
 
-def _is_remote_import(entry):
-    """The destination job's log entry that publishes its import endpoints."""
-    return entry[2] == "remote-import"
+def _job_entry(watch):
+    entry = {"side": watch.side, "id": watch.job_id, "operation": watch.operation, "status": watch.status}
+    if watch.result:
+        entry.update({"received_ts": watch.result.received_ts, "start_ts": watch.result.start_ts,
+                      "end_ts": watch.result.end_ts})
+    return entry
 
 
-def _every_disk_sent(export, count):
-    """True once the export job logged "Disk N finished sending data" for each of its ``count`` disks."""
-    sent = set()
-    for entry in export.log:
-        words = str(entry[3]).split() if entry[2] == "message" else []
-        if len(words) == 5 and words[0] == "Disk" and words[2:] == ["finished", "sending", "data"]:
-            sent.add(words[1])
-    return count > 0 and len(sent) >= count
+def _job_list(watches):
+    return ", ".join("%s job %s (%s, %s)" % (w.side, w.job_id, w.operation, w.status) for w in watches)
 
 
-def _failure_lines(result, limit=2):
-    """The last log messages of a failed job that say what failed (socat's own words included)."""
-    lines = [str(m).strip() for m in result.messages() if "fail" in str(m).lower() or "error" in str(m).lower()]
-    return lines[-limit:]
+def _address(client):
+    host, port = getattr(client, "host", None), getattr(client, "port", None)
+    return "%s:%s" % (host, port) if host else getattr(client, "side", "?")
 
 
-def _import_failures(result):
-    """The destination job's messages saying that a disk did not arrive (its status stays "success")."""
-    return [str(m) for m in result.messages() if any(marker in str(m) for marker in IMPORT_FAILURE_MARKERS)]
+def _regex_escape(text):
+    return "".join("\\" + char if not (char.isalnum() or char in "-_") else char for char in text)
 
 
-def _data_sent(export):
-    """True when the export sent every disk, even if removing the source failed afterwards.
-
-    Ganeti logs "Removing instance" only once every disk was sent; a failure
-    to remove the source after that makes the job fail, but the destination
-    then holds the only complete copy.
-    """
-    if _export_complete(export.result):
-        return True
-    return any(entry[2] == "message" and str(entry[3]).startswith("Removing instance") for entry in export.log)
-
-
-def _export_complete(result):
-    """True for a successful export job whose result is ``[true, [true, ...]]``: every disk was sent."""
-    if result is None or not result.succeeded:
-        return False
-    value = result.result
-    return (isinstance(value, (list, tuple)) and len(value) == 2 and value[0] is True
-            and isinstance(value[1], (list, tuple)) and bool(value[1]) and all(d is True for d in value[1]))
+def _job_error(job):
+    result = ((job or {}).get("opresult") or [None])[0]
+    if isinstance(result, (list, tuple)) and len(result) == 2 and isinstance(result[1], (list, tuple)) and result[1]:
+        return str(result[1][0])
+    return str(result)
 
 
 def _single_instance(result):
     if isinstance(result, dict) and len(result) == 1:
         return list(result.values())[0]
     raise MoveError(SOURCE, "prepare", "unexpected instance information: %r" % (result,))
-
-
-def _merged(own, overrides):
-    merged = dict(own or {})
-    merged.update(overrides or {})
-    return merged
-
-
-def _nic_request(nic):
-    """The create request's NIC dict from one of the NIC tuples that Ganeti versions return."""
-    fields = {9: ("name", "uuid", "ip", "mac", "mode", "link", "vlan", "network", "netinfo"),
-              8: ("name", "uuid", "ip", "mac", "mode", "link", "network", "netinfo"),
-              6: ("ip", "mac", "mode", "link", "network", "netinfo"),
-              4: ("ip", "mac", "mode", "link")}.get(len(nic))
-    if fields is None:
-        raise MoveError(SOURCE, "prepare", "unexpected NIC information %r" % (nic,))
-    values = dict(zip(fields, nic))
-    request = {"ip": values.get("ip"), "mac": values.get("mac")}
-    if values.get("name"):
-        request["name"] = values["name"]
-    netinfo = values.get("netinfo")
-    if values.get("network"):
-        # A network is named on the destination by name; mode/link/vlan come from it.
-        request["network"] = (netinfo or {}).get("name") or values["network"]
-    else:
-        for key in ("mode", "link", "vlan"):
-            if values.get(key) not in (None, ""):
-                request[key] = values[key]
-    return request

@@ -77,9 +77,9 @@ class JobResult:
         self.status = status
         self.opstatus = opstatus or []
         self.opresult = opresult or []
-        self.received_ts = _timestamp(received_ts)
-        self.start_ts = _timestamp(start_ts)
-        self.end_ts = _timestamp(end_ts)
+        self.received_ts = timestamp(received_ts)
+        self.start_ts = timestamp(start_ts)
+        self.end_ts = timestamp(end_ts)
         self.summary = summary
         self.log = log
 
@@ -120,7 +120,7 @@ def decode_error(encoded):
     return ("UnknownError", str(encoded), None)
 
 
-def _timestamp(value):
+def timestamp(value):
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return value[0] + value[1] / 1000000.0
     return value
@@ -138,11 +138,21 @@ class JobWatch:
         self.previous_serial = None
         self.result = None
         self.cancelled = False
-        self.adopted = False  # submitted by an earlier, interrupted run
+        self.adopted = False  # submitted by another run: followed, never acted on
+        self.seen_status = None  # the last status seen (by /wait or GET /2/jobs/ID)
 
     @property
     def finished(self):
         return self.result is not None
+
+    @property
+    def status(self):
+        """The final status, or the last one seen; "submitted" before any answer."""
+        if self.result is not None:
+            return self.result.status
+        if self.cancelled:
+            return "canceled"
+        return self.seen_status or "submitted"
 
 
 class JobWaiter:
@@ -168,9 +178,9 @@ class JobWaiter:
         failing_since = None
         backoff = 0.5
         while True:
-            if self.deadline is not None and self.deadline.expired():
-                raise JobTimeout("job %s still %s when the timeout of %ss expired"
-                                 % (watch.job_id, (watch.previous_info or ["queued"])[0], self.deadline.seconds),
+            if self._expired():
+                raise JobTimeout("job %s was %s when the timeout of %ss expired"
+                                 % (watch.job_id, watch.seen_status or "not yet seen", self.deadline.seconds),
                                  watch.job_id)
             try:
                 answer = self.client.wait_for_job_change(watch.job_id, WAIT_FIELDS, watch.previous_info,
@@ -179,12 +189,14 @@ class JobWaiter:
                 if exc.status == 500 and "load job file" in (exc.message or ""):
                     raise JobLost("job %s is unknown to the cluster (%s)" % (watch.job_id, exc.message),
                                   watch.job_id)
+                if exc.kind == "deadline" or (exc.kind == "timeout" and self._expired()):
+                    continue  # cut short by the deadline: the loop's first check reports it
                 if exc.kind in _TRANSIENT_KINDS or exc.status in _TRANSIENT_STATUSES:
                     now = self._clock()
                     if failing_since is None:
                         failing_since = now
                     if now - failing_since < self.reconnect_for:
-                        self._sleep(backoff)
+                        self._sleep(self._capped(backoff))
                         backoff = min(backoff * 2, 5)
                         continue
                 raise
@@ -203,6 +215,7 @@ class JobWaiter:
                 if found is None and until is not None and until(entry):
                     found = entry
             watch.previous_info = job_info
+            watch.seen_status = job_info[0]
             if job_info[0] in FINAL_STATUSES:
                 watch.result = JobResult(watch.job_id, *(list(job_info) + [watch.log]))
             if found is not None:
@@ -217,9 +230,16 @@ class JobWaiter:
             raise JobFailed(watch.result)
         return watch.result
 
+    def _expired(self):
+        return self.deadline is not None and self.deadline.expired()
+
+    def _capped(self, seconds):
+        """``seconds``, but no longer than what is left of the deadline."""
+        if self.deadline is None:
+            return seconds
+        return max(0, min(seconds, self.deadline.remaining()))
+
     def _http_timeout(self):
-        # The server holds /wait for up to ~10 s; never cut it shorter than that.
-        timeout = max(self.client.request_timeout, 15)
-        if self.deadline is not None:
-            timeout = max(15, min(timeout, self.deadline.remaining() + 1))
-        return timeout
+        # The server holds /wait for up to ~10 s: a shorter timeout is only
+        # used when the deadline comes first, and ends the wait there.
+        return max(0.1, self._capped(max(self.client.request_timeout, 15)))

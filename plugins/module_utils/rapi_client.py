@@ -65,7 +65,7 @@ class RapiError(Exception):
         self.path = path
         self.side = side
         self.hint = hint
-        # "http", "tls", "connection", "timeout", "protocol"
+        # "http", "tls", "connection", "timeout", "protocol", "deadline" (not sent)
         self.kind = kind or ("http" if status is not None else "connection")
 
     def __str__(self):
@@ -211,6 +211,9 @@ class RapiClient:
         self._session = session
         self._tls_ready = session is not None
         self.tls12 = True  # offer TLS 1.2 at most until the server refuses it (make_ssl_context)
+        # Anything with remaining() (seconds): no request is sent once it is
+        # spent, and none waits longer than what is left of it.
+        self.deadline = None
 
     # ------------------------------------------------------------------ HTTP
     @property
@@ -306,7 +309,7 @@ class RapiClient:
         probe = make_ssl_context(self.ca_path, self.tls12)
         probe.check_hostname = False
         with socket.create_connection((self.host.strip("[]"), self.port),
-                                      timeout=min(self.request_timeout, 30)) as raw:
+                                      timeout=self._time_left(min(self.request_timeout, 30))) as raw:
             with probe.wrap_socket(raw, server_hostname=self.host.strip("[]")) as tls:
                 return tls.getpeercert(binary_form=True)
 
@@ -315,7 +318,8 @@ class RapiClient:
         if not self._tls_ready:
             self._setup_tls()
         url = self.base_url + path
-        kwargs = {"timeout": timeout or self.request_timeout, "allow_redirects": False}
+        kwargs = {"timeout": self._time_left(timeout or self.request_timeout, method, path),
+                  "allow_redirects": False}
         if query:
             kwargs["params"] = dict((k, _query_value(v)) for k, v in query.items())
         if body is not None:
@@ -372,6 +376,16 @@ class RapiClient:
                             status=response.status_code, method=method, path=path, side=self.side,
                             kind="protocol", maybe_sent=True,
                             hint="Check that host and port point at Ganeti's RAPI")
+
+    def _time_left(self, timeout, method=None, path=None):
+        """``timeout`` capped by what is left of the deadline; RapiError (nothing sent) once it is spent."""
+        if self.deadline is None:
+            return timeout
+        left = self.deadline.remaining()
+        if left <= 0:
+            raise RapiError("not sent: the deadline had passed", method=method, path=path, side=self.side,
+                            kind="deadline")
+        return min(timeout, left)
 
     def _tls_hint(self, reason=""):
         if "mismatch" in reason or "doesn't match" in reason or "not valid for" in reason:

@@ -21,13 +21,18 @@ description:
     the destination.
   - "Idempotent: when only the destination has the instance (under O(destination_name)) the task reports
     C(changed=false). When both clusters have it the task fails without touching either, unless O(keep_source) is
-    set."
+    set and the destination instance is shown to be the source's copy (RV(evidence))."
+  - The two clusters are told apart by their UUID (or name) as their RAPI reports it, never by the address given:
+    one cluster reached twice (by IP address, by name, through another port) is refused before anything is touched.
+  - Another run's move of the same instance (another controller, an AWX job launched twice) is never acted on: this
+    run waits for that move's jobs within its own O(timeout), then reports the outcome or moves the instance.
   - After a failure the module cancels its still queued jobs, removes an instance it created on the destination
     that did not receive its data (see O(cleanup)) and starts the source instance again if the move shut it down.
     It never removes a copy unless the other copy is known to exist.
   - A run that was interrupted (controller killed, O(timeout)) leaves its jobs running. The next run of the same
-    task finds them and finishes the move, removes the incomplete copy and moves again, or refuses with precise
-    instructions.
+    task waits for them, then reports the finished move, removes an incomplete copy and moves again, or refuses with
+    precise instructions. However many runs a move takes, the instance ends in the admin state it had before the
+    first one (or the one O(start) asks for).
   - Runs on the controller or any host that reaches both RAPI endpoints, usually with C(delegate_to) localhost.
     For parallel moves use Ansible's forks, loops with C(async), or several hosts of an inventory.
 author:
@@ -42,17 +47,22 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-    details: Shows on which cluster the instance is before and after.
+    details: Shows the instance before (cluster name, node, disk template, disk sizes, admin state, its own backend,
+      hypervisor and OS parameters, NICs) and after the move, with every change the options make.
 options:
   name:
     description:
-      - Name of the instance on the source cluster.
+      - Name of the instance on the source cluster. A short name that the source cluster expands to one instance
+        (C(web1) for C(web1.example.org)) is accepted; the canonical name the source reports is what moves, and is
+        the default O(destination_name).
     type: str
     version_added: 0.1.0
     required: true
   destination_name:
     description:
-      - New name of the instance on the destination cluster. Defaults to O(name).
+      - New name of the instance on the destination cluster. Defaults to the source instance's canonical name.
+      - With O(name_check) the name must be fully qualified (contain a dot), so that the name is settled before
+        any job is submitted.
       - With O(name_check) (the default) the destination master resolves this name, so it must be in DNS or in
         that master's C(/etc/hosts).
       - Ganeti stores names in lower case; names are compared that way.
@@ -158,8 +168,12 @@ options:
     default: 30
   timeout:
     description:
-      - Overall deadline for the move in seconds. When it expires the module stops waiting, cancels its queued
-        jobs and names the running ones; running the same task again finishes or repairs the move.
+      - Overall deadline for the move in seconds, counted from the module's start. No job is submitted after it and
+        no request outlives it. When it expires the module cancels its jobs that have not started, names each
+        running one with its last status, and returns within 5 more seconds; running the same task again waits for
+        those jobs, then finishes or repairs the move.
+      - A move runs for as long as its data takes to copy; the source instance is shut down while the export
+        runs.
     type: int
     version_added: 0.1.0
     default: 3600
@@ -294,12 +308,37 @@ msg:
   type: str
   sample: web1.example.org moved to cluster-b.example.org as web1.example.org
 state:
-  description: V(moved), V(already_moved) (only the destination has it), V(kept_both) (both have it and
-    O(keep_source) is set), V(would_move) (check mode) or V(would_resume) (check mode, after an interrupted
-    run; see the failure guide).
+  description:
+    - V(moved) this run moved the instance; the destination has it, the source copy is gone.
+    - V(copied) this run copied the instance (O(keep_source)); both clusters have it.
+    - V(already_moved) only the destination has the instance; nothing to do (see RV(evidence)).
+    - V(already_copied) both clusters have the instance, O(keep_source) is set, and the destination instance is
+      shown to be its copy (see RV(evidence)).
+    - V(would_move) check mode, a run would move the instance.
+    - V(would_copy) check mode, a run would copy the instance (O(keep_source)).
+    - V(would_resume) check mode, an interrupted run left an incomplete copy that a run would remove before moving.
+    - V(would_wait) check mode, another run's jobs are acting on the instance; a run would wait for them.
   returned: success
   type: str
   sample: moved
+evidence:
+  description:
+    - What shows that the destination instance is this instance's copy, for V(moved), V(copied), V(already_moved)
+      and V(already_copied).
+    - V(jobs) the jobs of this or an earlier run's move of this instance (the create carries the certificate the
+      source cluster's prepare-export made).
+    - V(shape) the destination instance has the disks (count and sizes) and MAC addresses a move would give it.
+    - V(none) nothing; no job of the move is listed any more and the source instance is gone. RV(msg) and the
+      warnings then say that the claim is unverified.
+  returned: success
+  type: str
+  sample: jobs
+waited_for:
+  description: Another run's jobs that acted on the instance and that this run waited for (same keys as RV(jobs)).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
 instance:
   description: The instance as found on the destination after the move (or before, in check mode when it is
     already there).
@@ -348,6 +387,9 @@ source:
     host:
       description: RAPI host.
       type: str
+    cluster:
+      description: Cluster name as its RAPI reports it.
+      type: str
     port:
       description: RAPI port.
       type: int
@@ -368,10 +410,10 @@ source:
       description: Number of RAPI requests sent to this side.
       type: int
     instance:
-      description: Name of the instance on this side.
+      description: Canonical name of the instance on this side.
       type: str
 destination:
-  description: The destination side as used, with the same keys as RV(source) plus its cluster name.
+  description: The destination side as used, with the same keys as RV(source).
   returned: always
   type: dict
   contains:
@@ -397,7 +439,8 @@ jobs:
       description: V(instance-info), V(prepare-export), V(create), V(export), V(remove) or V(startup).
       type: str
     status:
-      description: Final job status (V(success), V(error), V(canceled)) or the last one seen.
+      description: Final job status (V(success), V(error), V(canceled)) or the last one seen (V(queued),
+        V(waiting), V(running)).
       type: str
     received_ts:
       description: When the cluster received the job (seconds since the epoch).
@@ -459,8 +502,14 @@ ganeti_error:
   description: On failure, Ganeti's own error text, if any.
   returned: failed
   type: str
+changed:
+  description: True when this run created, removed, started or stopped anything (or left a job running that
+    will), also when it failed.
+  returned: always
+  type: bool
 recovery:
-  description: On failure, what the module did to leave both clusters clean.
+  description: On failure, what the module did to leave both clusters clean, and the last status seen of each
+    of its jobs that still runs.
   returned: failed
   type: list
   elements: str
@@ -550,44 +599,32 @@ def main():
     move = InstanceMove(source, destination, spec, progress=lambda name, seconds: module.debug(
         "ganeti_move_instance %s: step %s took %.3fs" % (params["name"], name, seconds)))
 
-    def sides(outcome):
+    def common(outcome):
+        """What every result has: both sides (no credential), the jobs, the timings."""
+        for warning in outcome.warnings:
+            module.warn(warning)
         src = public_summary("source", src_settings, source)
-        src["instance"] = spec.name
+        src.update(instance=spec.name, cluster=outcome.source_cluster)
         dst = public_summary("destination", dst_settings, destination)
-        dst["instance"] = (outcome.instance or {}).get("name") if outcome and outcome.instance else spec.destination_name
-        dst["cluster"] = outcome.destination_cluster if outcome else None
-        return src, dst
+        dst.update(instance=(outcome.instance or {}).get("name") or spec.destination_name,
+                   cluster=outcome.destination_cluster)
+        return dict(source=src, destination=dst, jobs=outcome.jobs, waited_for=outcome.waited_for,
+                    steps=outcome.steps, duration=round(time.monotonic() - started, 3))
 
     try:
         outcome = move.check() if module.check_mode else move.run()
     except MoveError as exc:
         outcome = exc.outcome or move.outcome
-        src, dst = sides(outcome)
-        module.fail_json(msg=str(exc), side=exc.side, step=exc.step, job_id=exc.job_id,
-                         ganeti_error=exc.ganeti_error, recovery=exc.recovery, jobs=outcome.jobs,
-                         steps=outcome.steps, source=src, destination=dst,
-                         duration=round(time.monotonic() - started, 3))
+        extra = {"exception": exc.traceback} if exc.traceback else {}
+        module.fail_json(msg=str(exc), changed=exc.changed, side=exc.side, step=exc.step, job_id=exc.job_id,
+                         ganeti_error=exc.ganeti_error, recovery=exc.recovery, **dict(common(outcome), **extra))
 
-    src, dst = sides(outcome)
-    result = dict(changed=outcome.changed, msg=outcome.message, state=outcome.state,
-                  instance=instance_summary(outcome.instance, outcome.destination_cluster),
-                  source=src, destination=dst, jobs=outcome.jobs, steps=outcome.steps,
-                  duration=round(time.monotonic() - started, 3))
+    result = dict(changed=outcome.changed, msg=outcome.message, state=outcome.state, evidence=outcome.evidence,
+                  instance=instance_summary(outcome.instance, outcome.destination_cluster), **common(outcome))
     if outcome.handoff:
-        result["handoff"] = outcome.handoff
-    if module._diff:
-        before_on = "source" if outcome.source_instance else "destination"
-        after_on = before_on if not outcome.changed else "destination"
-        result["diff"] = {
-            "before": {"instance": spec.name if before_on == "source" else spec.destination_name,
-                       "cluster": src["host"] if before_on == "source" else dst["cluster"]},
-            "after": {"instance": spec.destination_name if after_on == "destination" else spec.name,
-                      "cluster": dst["cluster"] if after_on == "destination" else src["host"]},
-        }
-        if outcome.changed and spec.keep_source:
-            result["diff"]["after"]["kept_on"] = src["host"]
-    if "handoff" in result:
-        result["handoff"]["returned"] = time.time()
+        result["handoff"] = dict(outcome.handoff, returned=time.time())
+    if module._diff and outcome.diff:
+        result["diff"] = outcome.diff
     module.exit_json(**result)
 
 

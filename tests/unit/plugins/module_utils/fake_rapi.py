@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 FINAL = ("success", "error", "canceled")
 TS = [1700000000, 250000]
@@ -114,6 +115,7 @@ class FakeCluster:
         self.job_list = []  # job rows (id, status, summary, ops, opresult) for query("job", ...)
         self.job_details = {}  # job_id -> GET /2/jobs/ID answer (overrides the /wait peek)
         self.cancel_answer = None  # what cancel_job answers instead of dequeuing, e.g. [False, "reason"]
+        self.followed = {}  # job_id -> {"status", "opresult", "oplog"} as the /wait answers so far showed it
 
     # ---- scripting
     def script(self, method, job_id, answers):
@@ -167,10 +169,15 @@ class FakeCluster:
         if resource in self.query_errors:
             raise self.query_errors[resource]
         if resource == "job":
-            return [copy.deepcopy(row) for row in self.job_list if _job_matches(row, qfilter)]
+            # A job row shows what following the job has shown so far, like the real job list.
+            rows = [dict(row, **self.followed.get(row["id"], {})) for row in self.job_list]
+            return [copy.deepcopy(row) for row in rows if _job_matches(row, qfilter)]
         if resource == "node":
             name = qfilter[2]
             return [copy.deepcopy(self.nodes[name])] if name in self.nodes else []
+        if resource == "instance" and qfilter[0] == "=~":
+            names = [name for name, rows in self.instances.items() if rows and rows[0] is not None]
+            return [{"name": name} for name in sorted(names) if re.match(qfilter[2], name)]
         raise AssertionError("unexpected query of %s" % resource)
 
     def instance_info_job(self, name, static=True):
@@ -228,6 +235,10 @@ class FakeCluster:
         item = answers.pop(0) if len(answers) > 1 else answers[0]
         if isinstance(item, Exception):
             raise item
+        seen = self.followed.setdefault(job_id, {"oplog": [[]]})
+        seen.update(status=item["job_info"][0], opresult=copy.deepcopy(item["job_info"][2]))
+        known = set(entry[0] for entry in seen["oplog"][0])
+        seen["oplog"][0].extend(copy.deepcopy(e) for e in item["log_entries"] if e[0] not in known)
         # Like the server: only entries newer than previous_log_serial.
         item = copy.deepcopy(item)
         if previous_log_serial is not None:
@@ -236,11 +247,12 @@ class FakeCluster:
 
 
 # ------------------------------------------------------------------ test data
-SOURCE_INFO = {"name": "cluster-a.test", "enabled_hypervisors": ["fake"], "enabled_disk_templates": ["file"],
+SOURCE_INFO = {"name": "cluster-a.test", "uuid": "b039c983-7605-4f29-b38a-c9c3d2358148", "enabled_hypervisors": ["fake"], "enabled_disk_templates": ["file"],
                "compression_tools": ["gzip", "gzip-fast", "gzip-slow", "lzop"], "default_iallocator": "hail"}
 
 DEST_INFO = {
     "name": "cluster-b.test",
+    "uuid": "184cf275-d6e9-49b9-aa45-5f04cc0871ad",
     "enabled_hypervisors": ["fake", "kvm"],
     "enabled_disk_templates": ["file", "plain", "drbd"],
     "compression_tools": ["gzip", "gzip-fast", "gzip-slow", "lzop"],
@@ -254,7 +266,10 @@ NAME = "inst1.test"
 
 SOURCE_ROW = {"name": NAME, "admin_state": "up", "oper_state": True, "pnode": "node1.cluster-a.test", "snodes": [],
               "disk_template": "file", "hypervisor": "fake", "os": "noop", "nic.count": 1, "disk.count": 2,
-              "disk.sizes": [64, 128], "tags": ["web", "prod"], "status": "running"}
+              "disk.sizes": [64, 128], "tags": ["web", "prod"], "status": "running",
+              "nic.macs": ["aa:00:00:b3:0a:23"], "nic.ips": [None], "nic.modes": ["bridged"], "nic.links": ["br0"],
+              "nic.networks.names": [None], "nic.names": [None], "custom_beparams": {"maxmem": 256, "vcpus": 2},
+              "custom_hvparams": {"kernel_args": "ro quiet"}, "custom_osparams": {"dhcp": "yes"}}
 
 SOURCE_ROW_STOPPED = dict(SOURCE_ROW, oper_state=False, status="ADMIN_down")
 

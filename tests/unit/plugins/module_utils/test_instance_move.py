@@ -17,6 +17,9 @@ from ansible_collections.ganeti.rapi.plugins.module_utils import instance_move
 from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import (
     InstanceMove, MoveError, MoveSpec, _nic_request, ganeti_hint,
 )
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import (
+    RequestError,
+)
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     CREATE_JOB, CREATE_JOB_2, DEST_ROW, EXPINFO, EXPORT_JOB, HASH_ERROR, IMPINFO, IMPORT_WARNING, INFO_JOB,
@@ -186,7 +189,9 @@ def test_keep_source_sets_long_sleep_and_keeps_the_source(sc):
     body = sc.export_body()
     assert body["remove_instance"] is False
     assert body["long_sleep"] is True
-    assert outcome.state == "moved"
+    assert outcome.state == "copied"
+    assert outcome.evidence == "jobs"
+    assert outcome.message.startswith("%s copied to cluster-b.test" % NAME)
     # the source is not queried again after the move when it is kept on purpose
     assert len(sc.source.called("query_instance")) == 1
 
@@ -268,10 +273,9 @@ def test_nic_request_tuple_lengths(nic, expected):
 
 
 def test_nic_request_refuses_unknown_shapes():
-    with pytest.raises(MoveError) as info:
+    with pytest.raises(RequestError) as info:
         _nic_request(["a", "b", "c"])
-    assert info.value.side == "source"
-    assert info.value.step == "prepare"
+    assert "unexpected NIC information" in str(info.value)
 
 
 # ================================================================= idempotency
@@ -288,13 +292,14 @@ def test_only_on_destination_is_already_moved(sc):
     assert sc.submitted() == []
 
 
-def test_on_both_with_keep_source_is_kept_both(sc):
+def test_on_both_with_keep_source_and_the_same_shape_is_already_copied(sc):
     sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
     outcome = sc.move(keep_source=True).run()
 
-    assert outcome.state == "kept_both"
+    assert outcome.state == "already_copied"
+    assert outcome.evidence == "shape"
     assert outcome.changed is False
     assert sc.submitted() == []
 
@@ -745,10 +750,10 @@ def test_queued_jobs_are_cancelled_on_timeout():
     assert "timeout option" in err.hint
     assert sc.destination.cancelled == [CREATE_JOB]
     assert sc.source.called("cancel_job") == []  # finished source jobs are left alone
-    assert err.recovery == ["cancelled destination job %s (create)" % CREATE_JOB]
+    assert err.recovery == ["cancelled destination job %s (create) before it started" % CREATE_JOB]
     assert sc.destination.called("remove_instance") == []
     create = [j for j in err.outcome.jobs if j["operation"] == "create"][0]
-    assert create["status"] == "queued"
+    assert create["status"] == "canceled"  # the last status seen, after the cancel
 
 
 def test_timeout_during_export_never_removes_the_destination_while_the_export_may_remove_the_source():
@@ -891,8 +896,9 @@ def test_export_submission_that_may_have_reached_the_cluster_touches_nothing(sc)
         {"side": "source", "id": None, "operation": "export", "status": "submitted"}]
 
 
-@pytest.mark.parametrize("source_now, restarted", [(SOURCE_ROW, False), (SOURCE_ROW_STOPPED, True)],
-                         ids=["source-still-running", "source-stopped"])
+# No export job of this run exists, so a stopped source was stopped by someone else: not started.
+@pytest.mark.parametrize("source_now, restarted", [(SOURCE_ROW, False), (SOURCE_ROW_STOPPED, False)],
+                         ids=["source-still-running", "source-stopped-by-someone-else"])
 def test_export_connect_timeout_recovers_normally(sc, source_now, restarted):
     # A connect timeout: the request never left this host, no export job exists.
     sc.source.submit_scripts["export_instance"] = [
@@ -1034,11 +1040,10 @@ def test_refused_cancel_is_reported_as_not_cancelled():
 
     assert err.step == "create"
     assert sc.destination.called("cancel_job") == [("cancel_job", CREATE_JOB)]
-    assert err.recovery[0] == ("could not cancel destination job %s (create): Job no longer waiting, can't cancel"
-                               % CREATE_JOB)
     assert not any(line.startswith("cancelled") for line in err.recovery)
-    # not cancelled: the job may still create the instance, so it is named and nothing is removed or restarted
-    assert any("job %s" % CREATE_JOB in line and "still running" in line for line in err.recovery[1:])
+    # not cancelled: the job may still create the instance, so it is named with the status seen last
+    assert err.recovery == ["destination job %s (create) is queued; run the same task again: it waits for the job, "
+                            "then finishes the move or reports both clusters" % CREATE_JOB]
     assert sc.destination.called("remove_instance") == []
 
 
@@ -1051,7 +1056,7 @@ def test_a_job_that_started_since_it_was_last_seen_is_not_cancelled():
     err = _fail(sc.move(timeout=60))
 
     assert err.step == "create"
-    assert "still queued" in err.message  # what the waiter saw last
+    assert "was queued when the timeout" in err.message  # what the waiter saw last
     assert sc.destination.called("get_job") == [("get_job", CREATE_JOB)]
     assert sc.destination.called("cancel_job") == []
     assert not any("cancel" in line for line in err.recovery)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""A run that finds an earlier, interrupted move of the same instance (see move_history), and timeouts.
+"""A run that finds another run's move of the same instance (live, interrupted or finished), and timeouts.
 
 The earlier run's jobs are rows in the fake clusters' ``job_list`` (what
 ``PUT /2/query/job`` answers) and scripted ``/wait`` answers in their
@@ -18,11 +18,11 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import MoveError
+from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import TIMEOUT_GRACE, MoveError
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
-    CREATE_JOB, DEST_ROW, EXPORT_JOB, IMPORT_WARNING, NAME, PREPARE_JOB, REMOVE_JOB, SOURCE_ROW, INFO_JOB,
-    SUBMITTING, Scenario, answer, log_entry,
+    CREATE_JOB, DEST_ROW, EXPORT_JOB, IMPINFO, IMPORT_WARNING, INFO_JOB, NAME, PREPARE_JOB, REMOVE_JOB, SOURCE_ROW,
+    SOURCE_ROW_STOPPED, SUBMITTING, Scenario, answer, log_entry,
 )
 
 # The earlier run's jobs (ids distinct from the ones Scenario hands out to this run).
@@ -133,144 +133,154 @@ def _in_order(sc):
 def _job_queries(cluster):
     return [call for call in cluster.called("query") if call[1] == "job"]
 
-
 @pytest.fixture
 def sc():
     return Scenario()
 
 
-# ================================================================== resume
-@pytest.mark.parametrize("on_destination", [True, False], ids=["both-present", "only-source-create-running"])
-def test_resume_sends_the_earlier_runs_data(sc, on_destination):
-    interrupted(sc)
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)  # preflight, then gone after the export
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW) if on_destination else None, copy.deepcopy(DEST_ROW))
-
-    outcome = sc.move().run()
-
-    # exactly one new job: the export of the earlier run's prepared key to the earlier create's endpoints
-    assert sc.submitted() == [("export_instance", NAME)]
-    assert sc.export_body() == {
-        "mode": "remote",
-        "destination": EARLIER_IMPINFO["disks"],
-        "destination_x509_ca": EARLIER_IMPINFO["x509_ca"],
-        "x509_key_name": EARLIER_EXPINFO["x509_key_name"],
-        "shutdown": True,
-        "shutdown_timeout": 120,
-        "remove_instance": True,
-        "compress": "gzip",  # from the create op, not the task's default "none"
-        "priority": -10,
-    }
-    assert outcome.state == "moved"
-    assert outcome.changed is True
-    assert outcome.message.startswith("%s moved to cluster-b.test as %s" % (NAME, NAME))
-    assert "resumed an interrupted move" in outcome.message
-    assert "create job %s" % EARLIER_CREATE in outcome.message
-    assert "prepare job %s" % EARLIER_PREPARE in outcome.message
-    assert outcome.instance == DEST_ROW
-    # the earlier create was followed to its end (the import), after the export
-    assert sc.destination.jobs[EARLIER_CREATE] and len(_waits(sc.destination, EARLIER_CREATE)) == 2
-    events = [e[:3] for e in sc.events]
-    assert events.index(("source", "export_instance", NAME)) < \
-        [i for i, e in enumerate(events) if e == ("destination", "wait", EARLIER_CREATE)][-1]
-    assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
-    assert [s["name"] for s in outcome.steps] == ["preflight", "resume", "export", "import", "verify"]
-    if not on_destination:
-        # the unfinished-create query found it
-        unfinished = [q for q in _job_queries(sc.destination) if q[2][0] == "&"]
-        assert len(unfinished) == 1
-
-
-def test_resumed_move_reports_its_jobs(sc):
-    interrupted(sc)
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
+def _both(sc):
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
 
-    outcome = sc.move().run()
 
-    assert ("source", EXPORT_JOB, "export", "success") in [
-        (j["side"], j["id"], j["operation"], j["status"]) for j in outcome.jobs]
-
-
-def test_resume_verifies_with_the_create_ops_disk_sizes(sc):
-    interrupted(sc, create_disks=(64, 256))  # the source row says [64, 128]: only the create op is used
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))  # disk.sizes [64, 128]
-
-    err = _fail(sc.move())
-
-    assert (err.side, err.step) == ("destination", "verify")
-    assert "source [64, 256]" in err.message
-    assert sc.submitted() == [("export_instance", NAME)]
-    assert sc.destination.called("remove_instance") == []  # the export sent every disk: the copy is kept
-
-
-def test_resume_with_matching_sizes_passes_verify(sc):
-    row = dict(DEST_ROW, **{"disk.sizes": [10, 20]})
-    interrupted(sc, create_disks=(10, 20))
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
-    sc.destination.instance(NAME, row)
-    assert sc.move().run().state == "moved"
-
-
-# ======================================================= export still running
-def test_earlier_export_running_is_followed_then_the_move_is_already_done(sc):
-    interrupted(sc, export_status="running")
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)  # preflight; gone after the export ended
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
-
-    outcome = sc.move().run()
-
-    assert outcome.state == "already_moved"
-    assert outcome.changed is False
-    assert "job %s" % EARLIER_EXPORT in outcome.message
-    assert outcome.instance == DEST_ROW
+def _touched_nothing(sc):
     assert sc.submitted() == []
-    # the export was followed to its end before the source was looked at again, then the create to its end
-    assert len(_waits(sc.source, EARLIER_EXPORT)) == 3
-    assert len(_waits(sc.destination, EARLIER_CREATE)) == 2
+    assert sc.source.cancelled == [] and sc.destination.cancelled == []
+    assert not any(call[0] == "cancel_job" for call in sc.source.calls + sc.destination.calls)
+
+
+# ============================================= another run's jobs: wait, never act
+def test_a_running_export_of_another_run_is_waited_for_then_reported(sc):
+    interrupted(sc, export_status="running")
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)  # there at first; gone once the export ended
+    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+
+    outcome = sc.move().run()
+
+    assert (outcome.state, outcome.evidence, outcome.changed) == ("already_moved", "jobs", False)
+    assert outcome.instance == DEST_ROW
+    _touched_nothing(sc)
+    assert [(j["side"], j["id"], j["operation"], j["status"]) for j in outcome.waited_for] == [
+        ("source", EARLIER_EXPORT, "export", "success"), ("destination", EARLIER_CREATE, "create", "success")]
+    assert outcome.jobs == []
+    assert ("moved by source job %s (prepare-export), destination job %s (create), source job %s (export)"
+            % (EARLIER_PREPARE, EARLIER_CREATE, EARLIER_EXPORT)) in outcome.message
+    assert ("waited for another run's jobs: source job %s (export, success), destination job %s (create, success)"
+            % (EARLIER_EXPORT, EARLIER_CREATE)) in outcome.message
+    # both jobs were followed to their end before the clusters were looked at again
     events = [e[:3] for e in sc.events]
-    last_export_wait = max(i for i, e in enumerate(events) if e == ("source", "wait", EARLIER_EXPORT))
-    second_source_look = [i for i, e in enumerate(events) if e == ("source", "query_instance", NAME)][1]
-    first_create_wait = events.index(("destination", "wait", EARLIER_CREATE))
-    assert last_export_wait < second_source_look < first_create_wait
+    last_wait = max(i for i, e in enumerate(events) if e[1] == "wait")
+    second_look = [i for i, e in enumerate(events) if e == ("source", "query_instance", NAME)][1]
+    assert last_wait < second_look
 
 
-def test_earlier_export_running_then_import_failures_are_reported(sc):
+def test_another_runs_move_that_lost_the_data_is_reported_not_repaired(sc):
     interrupted(sc, export_status="running", create_answers=earlier_create(warning=True))
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
     sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
 
     err = _fail(sc.move())
 
-    assert (err.side, err.step, err.job_id) == ("destination", "resume", EARLIER_CREATE)
-    assert "not imported successfully" in err.message
-    assert "failed to receive data" in err.message
-    assert "gnt-instance info %s" % NAME in err.hint
-    # the source is gone: the destination copy is the only one and stays
-    assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
-    assert sc.submitted() == []
-
-
-def test_earlier_export_running_then_failed_create_is_reported(sc):
-    interrupted(sc, export_status="running",
-                create_answers=earlier_create(end="error", error=["OpExecError", ["disk creation failed"]]))
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
-
-    err = _fail(sc.move())
-
-    assert (err.side, err.step, err.job_id) == ("destination", "resume", EARLIER_CREATE)
-    assert "disk creation failed" in err.message
+    assert (err.side, err.step, err.job_id) == ("destination", "preflight", EARLIER_CREATE)
+    assert "is gone from the source" in err.message and "failed to receive data" in err.message
+    assert "gnt-instance info" in err.hint and "backup" in err.hint
+    assert err.changed is False
+    _touched_nothing(sc)
     assert sc.destination.called("remove_instance") == []
 
 
-# ===================================================== export sent, source left
+def test_another_runs_create_that_fails_is_waited_for_then_this_run_moves(sc):
+    # only the source lists the instance; another run's create is queued, runs, then fails (Ganeti removes it)
+    refused = ["OpPrereqError", ["not enough memory", "insufficient_resources"]]
+    interrupted(sc, create_status="queued",
+                create_answers=earlier_create(end="error", published=False, running=2, error=refused))
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW), None)
+    sc.destination.instance(NAME, None, None, copy.deepcopy(DEST_ROW))
+
+    outcome = sc.move().run()
+
+    assert sc.destination.cancelled == []  # another run's queued job is never cancelled
+    assert len(_waits(sc.destination, EARLIER_CREATE)) == 3
+    events = [e[:3] for e in sc.events]
+    assert max(i for i, e in enumerate(events) if e == ("destination", "wait", EARLIER_CREATE)) < events.index(
+        ("source", "instance_info_job", NAME))
+    assert _in_order(sc) == ["instance_info_job", "prepare_export", "create_instance", "export_instance"]
+    assert (outcome.state, outcome.changed) == ("moved", True)
+    assert "waited for another run's jobs: destination job %s (create, error)" % EARLIER_CREATE in outcome.message
+
+
+def test_timeout_while_another_run_moves_the_instance_touches_nothing():
+    sc = Scenario(wait_advance=10.0)
+    interrupted(sc, create_status="queued", create_answers=[answer("queued")], export_status="running",
+                export_answers=[answer("running")])
+    _both(sc)
+    waits = _timed_waits(sc)
+    deadline = sc.clock.now + 60
+
+    err = _fail(sc.move(timeout=60))
+
+    assert err.timed_out is True
+    assert (err.side, err.step) == ("both", "wait for another run")
+    assert err.message.startswith("another run is moving %s:" % NAME)
+    assert "source job %s (export, running)" % EARLIER_EXPORT in err.message
+    assert "this run submitted no job and touched nothing" in err.message
+    assert "gnt-job watch %s on the source cluster" % EARLIER_EXPORT in err.hint
+    assert err.recovery == [] and err.changed is False
+    _touched_nothing(sc)
+    assert all(started + timeout <= deadline + 1e-6 for dummy, started, timeout in waits)
+    assert sc.clock.now <= deadline + TIMEOUT_GRACE
+
+
+def test_check_mode_with_another_runs_jobs_would_wait(sc):
+    interrupted(sc, export_status="running")
+    _both(sc)
+
+    outcome = sc.move().check()
+
+    assert (outcome.state, outcome.changed) == ("would_wait", False)
+    assert "another run's jobs act on %s" % NAME in outcome.message
+    assert "source job %s (export, running)" % EARLIER_EXPORT in outcome.message
+    _touched_nothing(sc)
+    assert not any(call[0] == "wait" for call in sc.source.calls + sc.destination.calls)
+
+
+def test_a_lost_create_race_looks_again_and_reports_the_other_runs_move(sc):
+    # Both runs looked before either had a job; the other run's create came first.
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW), None)
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    exists = ["OpPrereqError", ["Instance '%s' is already in the cluster" % NAME, "already_exists"]]
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("error", error=exists)])]
+    other_create = create_row("running")
+    other_create["received_ts"] = [1800000000, 0]  # after this run started (its wall clock)
+    sc.source.job_list = [prepare_row(), export_row("running")]
+    sc.source.jobs[EARLIER_EXPORT] = earlier_export()
+    sc.destination.jobs[EARLIER_CREATE] = earlier_create()
+    # the other run's jobs appear in the lists only after this run's preflight
+    lists = {"source": sc.source.job_list, "destination": [other_create]}
+    sc.source.job_list, sc.destination.job_list = [], []
+    original = sc.destination.create_instance
+
+    def create(body, dry_run=False):
+        sc.source.job_list, sc.destination.job_list = lists["source"], lists["destination"]
+        return original(body, dry_run)
+    sc.destination.create_instance = create
+
+    outcome = sc.move().run()
+
+    assert (outcome.state, outcome.evidence) == ("already_moved", "jobs")
+    assert outcome.changed is False
+    assert "another run's create of %s (destination job %s) came first" % (NAME, EARLIER_CREATE) in outcome.message
+    assert "hint" not in outcome.message and "choose another destination_name" not in outcome.message
+    assert _in_order(sc) == ["instance_info_job", "prepare_export", "create_instance"]
+    assert sc.source.called("startup_instance") == [] and sc.destination.called("remove_instance") == []
+
+
+# ======================================================= export sent, source left
 def test_earlier_export_sent_every_disk_but_the_source_remains(sc):
     interrupted(sc, create_status="success", create_answers=finished_create(), export_status="error",
                 export_answers=earlier_export(end="error", result=None, running=0, error=REMOVE_FAILED))
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))  # still there
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+    _follow_earlier(sc)
+    _both(sc)
 
     err = _fail(sc.move())
 
@@ -280,22 +290,27 @@ def test_earlier_export_sent_every_disk_but_the_source_remains(sc):
     assert "check the destination copy (gnt-instance info %s)" % NAME in err.hint
     assert "gnt-instance remove %s" % NAME in err.hint
     assert err.recovery == []
-    assert sc.submitted() == []
-    assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
+    _touched_nothing(sc)
 
 
-def test_earlier_keep_source_export_is_not_reported_as_a_failed_removal(sc):
+@pytest.mark.parametrize("keep_source", [False, True])
+def test_earlier_keep_source_copy(sc, keep_source):
     interrupted(sc, create_status="success", create_answers=finished_create(), export_status="success",
                 export_answers=earlier_export(removing=False, running=0))
     sc.source.job_list[-1] = export_row("success", remove_instance=False)
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+    _follow_earlier(sc)
+    _both(sc)
 
-    err = _fail(sc.move())
-
-    assert err.side == "both"
-    assert sc.submitted() == [] and sc.destination.called("remove_instance") == []
-    assert "(None)" not in err.message and "removing it failed" not in err.message
+    if keep_source:
+        outcome = sc.move(keep_source=True).run()
+        assert (outcome.state, outcome.evidence, outcome.changed) == ("already_copied", "jobs", False)
+        assert "already copied to cluster-b.test" in outcome.message
+    else:
+        err = _fail(sc.move())
+        assert err.side == "both"
+        assert "copied %s to cluster-b.test with keep_source" % NAME in err.message
+        assert "(None)" not in err.message and "removing it failed" not in err.message
+    _touched_nothing(sc)
 
 
 # ============================================================== debris
@@ -307,96 +322,121 @@ DEBRIS_CASES = {
                                       error=["OpExecError", ["Export failed, errors in disk export: disk(s) 0"]])),
     # create ended with import failures, the export was never submitted
     "import-failures-no-export": dict(create_status="success", create_answers=finished_create(warning=True)),
-    # the create failed outright and no prepare-export matches it
-    "create-failed": dict(create_status="error", prepare=False,
-                          create_answers=finished_create(end="error", error=["OpExecError", ["import failed"]])),
 }
+
+
+def _follow_earlier(sc):
+    """The earlier jobs' rows as the job list shows finished jobs (their logs and results)."""
+    for cluster in (sc.source, sc.destination):
+        for row in cluster.job_list:
+            answers = cluster.jobs.get(row["id"]) or []
+            logs = [entry for item in answers for entry in item["log_entries"]]
+            if answers:
+                row.update(status=answers[-1]["job_info"][0], opresult=answers[-1]["job_info"][2], oplog=[logs])
 
 
 @pytest.mark.parametrize("case", sorted(DEBRIS_CASES))
 def test_earlier_debris_is_removed_then_moved_again(sc, case):
     interrupted(sc, **DEBRIS_CASES[case])
-    looks = 2 if "export_status" in DEBRIS_CASES[case] else 1  # an export makes the run look at the source again
-    sc.source.instance(NAME, *([copy.deepcopy(SOURCE_ROW)] * looks + [None]))
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))  # debris at preflight and resume; the new copy at verify
+    _follow_earlier(sc)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
+    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))  # debris at preflight; the new copy at verify
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("running"), answer("success")])
 
     outcome = sc.move().run()
 
     assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
-    names = _in_order(sc)
-    assert names == ["remove_instance", "instance_info_job", "prepare_export", "create_instance", "export_instance"]
-    events = [e[:2] for e in sc.events]
-    assert events.index(("destination", "remove_instance")) < events.index(("source", "prepare_export"))
-    # the removal finished before the new move started
-    last_remove_wait = max(i for i, e in enumerate(sc.events) if e[:3] == ("destination", "wait", REMOVE_JOB))
-    assert last_remove_wait < events.index(("source", "instance_info_job"))
-    assert outcome.state == "moved"
-    assert outcome.changed is True
+    assert _in_order(sc) == ["remove_instance", "instance_info_job", "prepare_export", "create_instance",
+                             "export_instance"]
+    events = [e[:3] for e in sc.events]
+    last_remove_wait = max(i for i, e in enumerate(events) if e == ("destination", "wait", REMOVE_JOB))
+    assert last_remove_wait < events.index(("source", "instance_info_job", NAME))
+    assert (outcome.state, outcome.changed) == ("moved", True)
     assert outcome.message.startswith("%s moved to cluster-b.test as %s" % (NAME, NAME))
-    assert ("before that, removed the incomplete copy %s an earlier run left on cluster-b.test (create job %s, "
-            "remove job %s)" % (NAME, EARLIER_CREATE, REMOVE_JOB)) in outcome.message
+    assert ("before that, removed the incomplete copy %s an earlier run left on cluster-b.test" % NAME
+            in outcome.message)
+    assert "remove job %s" % REMOVE_JOB in outcome.message
     # the new move used this run's own prepare and create
     assert sc.create_body()["source_x509_ca"] != EARLIER_EXPINFO["x509_ca"]
-    assert sc.export_body()["destination"] != EARLIER_IMPINFO["disks"]
-    assert ("destination", CREATE_JOB, "create", "success") in [
-        (j["side"], j["id"], j["operation"], j["status"]) for j in outcome.jobs]
+
+
+@pytest.mark.parametrize("earlier_start, option, expected", [
+    (True, None, True), (False, None, False), (True, False, False), (None, None, False)])
+def test_admin_state_of_the_first_run_is_kept_through_later_runs(sc, earlier_start, option, expected):
+    # the source is found stopped now (an interrupted export shut it down); the first run's create says
+    # whether the instance was meant to run
+    interrupted(sc, **DEBRIS_CASES["import-failures-no-export"])
+    if earlier_start is not None:
+        sc.destination.job_list[0]["ops"][0]["start"] = earlier_start
+    _follow_earlier(sc)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW_STOPPED), None)
+    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
+    stopped_info = dict(sc.source.submit_scripts["instance_info_job"][0][1][-1]["job_info"][2][0][NAME],
+                        config_state="down")
+    sc.source.submit_scripts["instance_info_job"] = [(INFO_JOB, [answer("success", result={NAME: stopped_info})])]
+
+    sc.move(start=option).run()
+
+    assert sc.create_body()["start"] is expected
 
 
 def test_earlier_debris_with_cleanup_false_is_kept_and_named(sc):
     interrupted(sc, **DEBRIS_CASES["import-failures-no-export"])
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+    _follow_earlier(sc)
+    _both(sc)
 
     err = _fail(sc.move(cleanup=False))
 
     assert (err.side, err.step, err.job_id) == ("destination", "preflight", EARLIER_CREATE)
-    assert NAME in err.message and "incomplete copy" in err.message
-    assert "cleanup" in err.message
+    assert NAME in err.message and "incomplete copy" in err.message and "cleanup" in err.message
     assert "gnt-instance remove %s" % NAME in err.hint
-    assert sc.destination.called("remove_instance") == []
-    assert sc.submitted() == []
+    _touched_nothing(sc)
 
 
-def test_earlier_debris_already_gone_moves_as_usual(sc):
+def test_debris_that_does_not_match_the_source_is_not_removed(sc):
     interrupted(sc, **DEBRIS_CASES["import-failures-no-export"])
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
-    # preflight: the debris; the resume's look: gone (Ganeti or someone removed it); verify: the new copy
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW), None, copy.deepcopy(DEST_ROW))
-
-    outcome = sc.move().run()
-
-    assert sc.destination.called("remove_instance") == []
-    assert _in_order(sc) == ["instance_info_job", "prepare_export", "create_instance", "export_instance"]
-    assert outcome.state == "moved"
-    assert outcome.message == "%s moved to cluster-b.test as %s" % (NAME, NAME)
-
-
-def test_unfinished_earlier_create_that_fails_is_followed_then_moved_again(sc):
-    # only the source lists the instance; an earlier create is still running and then fails (Ganeti removes it)
-    refused = ["OpPrereqError", ["not enough memory", "insufficient_resources"]]
-    interrupted(sc, create_answers=earlier_create(end="error", published=False, running=2, error=refused))
-    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
-    sc.destination.instance(NAME, None, None, copy.deepcopy(DEST_ROW))
-
-    outcome = sc.move().run()
-
-    assert len(_waits(sc.destination, EARLIER_CREATE)) == 3  # followed to its end first
-    events = [e[:3] for e in sc.events]
-    assert events.index(("destination", "wait", EARLIER_CREATE)) < events.index(("source", "instance_info_job", NAME))
-    assert sc.destination.called("remove_instance") == []
-    assert _in_order(sc) == ["instance_info_job", "prepare_export", "create_instance", "export_instance"]
-    assert outcome.state == "moved"
-
-
-# ========================================================== nothing found
-def _both(sc):
+    _follow_earlier(sc)
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
-    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+    sc.destination.instance(NAME, dict(DEST_ROW, **{"disk.sizes": [64]}))
+
+    err = _fail(sc.move())
+
+    assert "is not the incomplete copy an earlier run made" in err.message
+    assert "disk(s)" in err.message
+    _touched_nothing(sc)
 
 
+def test_a_create_without_the_source_prepare_is_no_evidence(sc):
+    # a remote-import create of the same name whose certificate the source never made (another source cluster,
+    # or its prepare job archived): nothing is removed on its word
+    interrupted(sc, create_status="error", prepare=False,
+                create_answers=finished_create(end="error", error=["OpExecError", ["import failed"]]))
+    _follow_earlier(sc)
+    _both(sc)
+
+    err = _fail(sc.move())
+
+    assert (err.side, err.step) == ("both", "preflight")
+    assert "same disks and MAC addresses" in err.message
+    _touched_nothing(sc)
+
+
+def test_check_mode_with_debris_would_resume(sc):
+    interrupted(sc, **DEBRIS_CASES["import-failures-no-export"])
+    _follow_earlier(sc)
+    _both(sc)
+
+    outcome = sc.move().check()
+
+    assert (outcome.state, outcome.changed) == ("would_resume", True)
+    assert "a run would remove it and move %s again" % NAME in outcome.message
+    _touched_nothing(sc)
+
+
+# ==================================================== both present, no earlier move
 @pytest.mark.parametrize("jobs", ["none", "plain-create-only", "query-fails"])
-def test_both_present_without_an_earlier_move_refuses(sc, jobs):
+def test_both_present_with_the_same_shape_and_no_earlier_move_refuses(sc, jobs):
     _both(sc)
     if jobs == "plain-create-only":
         sc.destination.job_list = [create_row("success", mode="create")]
@@ -404,93 +444,62 @@ def test_both_present_without_an_earlier_move_refuses(sc, jobs):
     elif jobs == "query-fails":
         sc.destination.query_errors["job"] = RapiError("Forbidden", status=403)
 
-    err = _fail(sc.move())
-
-    assert (err.side, err.step) == ("both", "preflight")
-    assert "no earlier move" in err.message and "neither was touched" in err.message
-    assert "keep_source" in err.hint
-    assert err.recovery == []
-    assert sc.submitted() == []
-    assert len(_job_queries(sc.destination)) == 1  # it did look
-    assert not any(call[0] in ("wait", "cancel_job") for call in sc.source.calls + sc.destination.calls)
-
-
-def test_both_present_with_keep_source_does_not_look_at_jobs(sc):
-    _both(sc)
-    interrupted(sc)  # even an earlier move in the job lists does not matter
-
-    outcome = sc.move(keep_source=True).run()
-
-    assert outcome.state == "kept_both"
-    assert outcome.changed is False
-    assert outcome.instance == DEST_ROW
-    assert sc.submitted() == []
-    assert _job_queries(sc.source) == [] and _job_queries(sc.destination) == []
-    assert not any(call[0] == "wait" for call in sc.source.calls + sc.destination.calls)
-
-
-def test_both_present_with_a_clean_earlier_create_and_its_export_refuses(sc):
-    # the earlier create received every disk, its export ended without sending every disk: not debris
-    interrupted(sc, create_status="success", create_answers=finished_create(), export_status="error",
-                export_answers=earlier_export(end="error", result=None, removing=False, running=0,
-                                              error=["OpExecError", ["something"]]))
-    _both(sc)
-
-    err = _fail(sc.move())
-
-    assert (err.side, err.step) == ("both", "preflight")
-    assert sc.destination.called("remove_instance") == [] and sc.submitted() == []
-
-
-def test_clean_earlier_create_without_a_found_export_is_not_removed(sc):
-    # the earlier run (e.g. with keep_source) moved the instance completely; the source jobs are gone from the
-    # job list, the destination still lists its create job
-    interrupted(sc, create_status="success", create_answers=finished_create(), prepare=False)
-    _both(sc)
-    sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
-
     try:
-        sc.move().run()
-    except MoveError:
-        pass
-
-    assert sc.destination.called("remove_instance") == []
-
-
-# ============================================================== check mode
-@pytest.mark.parametrize("kind, expected", [
-    ("resume", "resume the earlier run's move (create job %s is still running)" % EARLIER_CREATE),
-    ("export", "wait for the earlier run's export job %s" % EARLIER_EXPORT),
-    ("debris", "check the earlier run's destination copy (create job %s)" % EARLIER_CREATE),
-])
-def test_check_mode_with_an_earlier_move_would_resume(sc, kind, expected):
-    if kind == "resume":
-        interrupted(sc)
-    elif kind == "export":
-        interrupted(sc, export_status="running")
+        err = _fail(sc.move())
+    except AssertionError:
+        raise
+    if jobs == "query-fails":
+        assert err.side == "both" and "Forbidden" in err.message  # the job lists must be readable
     else:
-        interrupted(sc, create_status="success", create_answers=finished_create(warning=True), prepare=False)
-    _both(sc)
-
-    outcome = sc.move().check()
-
-    assert outcome.state == "would_resume"
-    assert outcome.changed is True
-    assert expected in outcome.message
-    assert sc.submitted() == []
-    assert sc.destination.called("remove_instance") == []
-    assert not any(call[0] in ("wait", "cancel_job") for call in sc.source.calls + sc.destination.calls)
+        assert (err.side, err.step) == ("both", "preflight")
+        assert "with the same disks and MAC addresses" in err.message and "neither was touched" in err.message
+        assert "keep_source" in err.hint
+    assert err.recovery == []
+    _touched_nothing(sc)
 
 
-def test_check_mode_with_only_the_source_and_a_running_earlier_create(sc):
-    interrupted(sc)
+UNRELATED = [
+    ({"disk.sizes": [64, 256]}, "disk sizes [64, 128] MiB on the source, [64, 256] MiB on the destination"),
+    ({"disk.sizes": [64], "disk.count": 1}, "2 disk(s) on the source, 1 on the destination"),
+    ({"nic.macs": ["aa:00:00:00:00:01"]}, "NIC 0 MAC aa:00:00:b3:0a:23 on the source, aa:00:00:00:00:01 on the "
+                                          "destination"),
+    ({"nic.macs": []}, "1 NIC(s) on the source, 0 on the destination"),
+]
+
+
+@pytest.mark.parametrize("keep_source", [False, True])
+@pytest.mark.parametrize("change, words", UNRELATED, ids=["size", "disk-count", "mac", "nic-count"])
+def test_an_unrelated_instance_of_the_same_name_is_never_taken_for_the_copy(sc, change, words, keep_source):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
-    sc.destination.instance(NAME, None)
+    sc.destination.instance(NAME, dict(DEST_ROW, **change))
 
-    outcome = sc.move().check()
+    err = _fail(sc.move(keep_source=keep_source))
 
-    assert outcome.state == "would_resume"
-    assert sc.submitted() == []
+    assert (err.side, err.step) == ("destination", "preflight")
+    assert "is not a copy of %s" % NAME in err.message
+    assert words in err.message
+    assert "choose another destination_name" in err.hint
+    _touched_nothing(sc)
+
+
+def test_a_generated_mac_is_not_compared(sc):
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.instance(NAME, dict(DEST_ROW, **{"nic.macs": ["aa:00:00:00:00:01"]}))
+
+    outcome = sc.move(keep_source=True, nics=[{"mac": "generate"}]).run()
+
+    assert (outcome.state, outcome.evidence) == ("already_copied", "shape")
+
+
+def test_already_moved_without_jobs_is_unverified(sc):
+    sc.source.instance(NAME, None)
+    sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
+
+    outcome = sc.move().run()
+
+    assert (outcome.state, outcome.evidence, outcome.changed) == ("already_moved", "none", False)
+    assert "unverified" in outcome.message
+    assert len(outcome.warnings) == 1 and outcome.warnings[0].startswith("unverified:")
 
 
 # ================================================================ timeout
@@ -500,41 +509,13 @@ def _timed_waits(sc):
 
     def timed(original):
         def wait(job_id, *args, **kwargs):
-            seen.append((job_id, sc.clock.now))
+            seen.append((job_id, sc.clock.now, kwargs.get("timeout")))
             return original(job_id, *args, **kwargs)
         return wait
 
     for cluster in (sc.source, sc.destination):
         cluster.wait_for_job_change = timed(cluster.wait_for_job_change)
     return seen
-
-
-@pytest.mark.parametrize("status", ["running", "queued"])
-def test_timeout_while_following_the_earlier_create(status):
-    sc = Scenario(wait_advance=10.0)
-    answers = earlier_create(end=None, published=False) if status == "running" else [answer("queued")]
-    interrupted(sc, create_status=status, create_answers=answers)
-    _both(sc)
-    waits = _timed_waits(sc)
-    deadline = sc.clock.now + 60
-
-    err = _fail(sc.move(timeout=60))
-
-    assert err.timed_out is True
-    assert (err.side, err.step, err.job_id) == ("destination", "resume", EARLIER_CREATE)
-    assert "run the same task again" in err.hint
-    assert waits and all(started < deadline for dummy, started in waits)  # no /wait begun after the deadline
-    assert sc.clock.now <= deadline + 10  # the failure path waited for nothing
-    assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
-    assert sc.submitted() == []
-    if status == "running":
-        assert sc.destination.cancelled == []
-        assert err.recovery == ["destination job %s (create) is still running; run the same task again to finish "
-                                "the move or remove its incomplete copy" % EARLIER_CREATE]
-    else:
-        assert sc.destination.cancelled == [EARLIER_CREATE]
-        assert err.recovery == ["cancelled destination job %s (create)" % EARLIER_CREATE]
-    assert "run the same task again" in str(err)
 
 
 def test_timeout_while_following_a_new_create_names_it_and_waits_for_nothing():
@@ -548,19 +529,24 @@ def test_timeout_while_following_a_new_create_names_it_and_waits_for_nothing():
 
     assert err.timed_out is True
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
-    assert err.recovery == ["destination job %s (create) is still running; run the same task again to finish the "
-                            "move or remove its incomplete copy" % CREATE_JOB]
-    assert all(started < deadline for dummy, started in waits)
-    assert sc.clock.now <= deadline + 10
+    assert err.recovery == ["destination job %s (create) is running; run the same task again: it waits for the job, "
+                            "then finishes the move or reports both clusters" % CREATE_JOB]
+    assert all(started + timeout <= deadline + 1e-6 for dummy, started, timeout in waits)
+    assert sc.clock.now <= deadline + TIMEOUT_GRACE
     assert sc.destination.cancelled == [] and sc.source.cancelled == []
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
     statuses = dict((j["id"], j["status"]) for j in err.outcome.jobs)
     assert statuses == {INFO_JOB: "success", PREPARE_JOB: "success", CREATE_JOB: "running"}
+    assert err.changed is True  # the create runs on and will act
 
 
 def test_timeout_during_the_export_names_both_running_jobs_and_removes_nothing():
     sc = Scenario(wait_advance=10.0)
-    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, [answer("running")])]  # forever copying
+    sc.source.submit_scripts["export_instance"] = [
+        (EXPORT_JOB, [answer("running", logs=[log_entry(1, "message", "Shutting down instance")])])]
+    # the destination listens and receives for as long as the export sends
+    sc.destination.submit_scripts["create_instance"] = [
+        (CREATE_JOB, [answer("running", logs=[log_entry(2, "remote-import", IMPINFO)])])]
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     waits = _timed_waits(sc)
     deadline = sc.clock.now + 100
@@ -570,32 +556,43 @@ def test_timeout_during_the_export_names_both_running_jobs_and_removes_nothing()
     assert err.timed_out is True
     assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
     assert len(err.recovery) == 2
-    assert err.recovery[0].startswith("destination job %s (create) is still running; run the same task again"
-                                      % CREATE_JOB)
-    assert err.recovery[1].startswith("source job %s (export) is still running; run the same task again"
-                                      % EXPORT_JOB)
-    assert all(started < deadline for dummy, started in waits)
-    assert sc.clock.now <= deadline + 10
+    assert err.recovery[0].startswith("destination job %s (create) is running; run the same task again" % CREATE_JOB)
+    assert err.recovery[1].startswith("source job %s (export) is running: it shut the source instance down and "
+                                      "sends the data, and if it fails the source stays shut down" % EXPORT_JOB)
+    assert all(started + timeout <= deadline + 1e-6 for dummy, started, timeout in waits)
+    assert sc.clock.now <= deadline + TIMEOUT_GRACE
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
     assert sc.destination.cancelled == [] and sc.source.cancelled == []
+    assert err.changed is True
 
 
-def test_timeout_while_following_the_earlier_export_names_both_jobs():
+def test_no_job_is_submitted_after_the_deadline():
+    # the create publishes its endpoints only once the deadline has passed: the export is not submitted
     sc = Scenario(wait_advance=10.0)
-    interrupted(sc, export_status="running", export_answers=[answer("running")])  # the export copies forever
-    _both(sc)
-    waits = _timed_waits(sc)
-    deadline = sc.clock.now + 60
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    late = [answer("running")] * 6 + [answer("running", logs=[log_entry(2, "remote-import", IMPINFO)])]
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, late)]
+    deadline = sc.clock.now + 50
 
-    err = _fail(sc.move(timeout=60))
+    err = _fail(sc.move(timeout=50))
 
     assert err.timed_out is True
-    assert (err.side, err.step, err.job_id) == ("source", "resume", EARLIER_EXPORT)
-    assert sorted(line.split(" is still running")[0] for line in err.recovery) == [
-        "destination job %s (create)" % EARLIER_CREATE, "source job %s (export)" % EARLIER_EXPORT]
-    assert all("run the same task again" in line for line in err.recovery)
-    assert all(started < deadline for dummy, started in waits)
-    assert _waits(sc.destination, EARLIER_CREATE) == []  # the create was not followed at all
-    assert sc.source.cancelled == [] and sc.destination.cancelled == []
-    assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
-    assert sc.submitted() == []
+    assert sc.source.called("export_instance") == []
+    assert sc.clock.now <= deadline + TIMEOUT_GRACE
+    assert "destination job %s (create) is running" % CREATE_JOB in err.recovery[0]
+
+
+@pytest.mark.parametrize("seconds", [1, 7, 15, 33, 61])
+def test_every_wait_is_capped_by_the_time_left(seconds):
+    sc = Scenario(wait_advance=4.0)
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("running")])]
+    waits = _timed_waits(sc)
+    deadline = sc.clock.now + seconds
+
+    err = _fail(sc.move(timeout=seconds))
+
+    assert err.timed_out is True
+    assert waits and all(0 < timeout and started + timeout <= deadline + 1e-6 for dummy, started, timeout in waits)
+    # the fake answers take 4 s whatever the timeout: the real client would have been cut at the deadline
+    assert sc.clock.now <= deadline + 4 + TIMEOUT_GRACE

@@ -206,7 +206,7 @@ def test_deadline_expiry_is_job_timeout():
         waiter.wait(watch)
 
     assert info.value.job_id == 77
-    assert "job 77 still running" in str(info.value)
+    assert "job 77 was running when the timeout" in str(info.value)
     assert "30s" in str(info.value)
     assert len(client.calls) == 3
     assert not watch.finished
@@ -218,7 +218,7 @@ def test_deadline_already_expired_does_not_call_the_server():
     waiter, client, clock = _waiter([answer("success")], clock=clock, deadline=deadline)
     with pytest.raises(JobTimeout) as info:
         waiter.wait(JobWatch(78))
-    assert "still queued" in str(info.value)
+    assert "was not yet seen when the timeout" in str(info.value)
     assert client.calls == []
 
 
@@ -227,7 +227,8 @@ def test_http_timeout_covers_the_server_hold():
     waiter, client, clock = _waiter([answer("running"), answer("success")], clock=clock, advance=0,
                                     deadline=Deadline(5, clock), request_timeout=3)
     waiter.wait(JobWatch(1))
-    assert [c["timeout"] for c in client.calls] == [15, 15]
+    # request_timeout is raised to the server's 10 s hold, then capped by the 5 s left
+    assert [c["timeout"] for c in client.calls] == [5, 5]
 
     waiter, client, clock = _waiter([answer("success")], request_timeout=60)
     waiter.wait(JobWatch(1))
@@ -236,7 +237,7 @@ def test_http_timeout_covers_the_server_hold():
     clock = FakeClock()
     waiter, client, clock = _waiter([answer("success")], clock=clock, deadline=Deadline(40, clock), request_timeout=60)
     waiter.wait(JobWatch(1))
-    assert client.calls[0]["timeout"] == 41
+    assert client.calls[0]["timeout"] == 40
 
 
 def test_result_raises_job_failed_with_decoded_error():

@@ -12,7 +12,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
-    EarlierMove, earlier_create_running, find_earlier_move,
+    EarlierMove, find_earlier_move, live_jobs, operation,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import FakeClock, FakeCluster
@@ -157,20 +157,66 @@ def test_unreadable_job_list_raises(clusters):
         _find(clusters)
 
 
-# ======================================================= earlier_create_running
-@pytest.mark.parametrize("status, expected", [
-    ("queued", True), ("waiting", True), ("running", True),
+# ==================================================================== live_jobs
+def row(job_id, summary, status="running"):
+    return {"id": job_id, "status": status, "summary": [summary], "ops": [{}], "opresult": [None]}
+
+
+@pytest.mark.parametrize("status, live", [
+    ("queued", True), ("waiting", True), ("running", True), ("canceling", True),
     ("success", False), ("error", False), ("canceled", False),
 ])
-def test_earlier_create_running_by_status(clusters, status, expected):
-    destination = clusters[1]
+def test_live_jobs_by_status(clusters, status, live):
+    source, destination = clusters
     destination.job_list = [create_row("200", status=status)]
-    assert earlier_create_running(destination, NAME) is expected
+    source.job_list = [export_row(12, status=status)]
+    found = live_jobs(source, destination, NAME, NAME)
+    assert [(side, job["id"]) for side, job in found] == ([("source", 12), ("destination", "200")] if live else [])
 
 
-def test_earlier_create_running_ignores_plain_creates_and_other_names(clusters):
-    destination = clusters[1]
-    destination.job_list = [create_row("200", mode="create"), create_row("201", name="other.test")]
-    assert earlier_create_running(destination, NAME) is False
-    destination.job_list = []
-    assert earlier_create_running(destination, NAME) is False
+def test_live_jobs_cover_every_changing_operation_of_the_instance_only(clusters):
+    source, destination = clusters
+    source.job_list = [row(5, "INSTANCE_STARTUP(%s)" % NAME), row(3, "BACKUP_PREPARE(%s)" % NAME),
+                       row(4, "INSTANCE_REMOVE(%s)" % NAME), row(6, "INSTANCE_STARTUP(other.test)"),
+                       row(7, "INSTANCE_SHUTDOWN(%s)" % NAME)]
+    destination.job_list = [row(9, "INSTANCE_REMOVE(%s)" % NEW_NAME), row(8, "INSTANCE_REMOVE(%s)" % NAME)]
+    found = live_jobs(source, destination, NAME, NEW_NAME)
+    assert [(side, job["id"], operation(job)) for side, job in found] == [
+        ("source", 3, "prepare-export"), ("source", 4, "remove"), ("source", 5, "startup"),
+        ("source", 7, "shutdown"), ("destination", 9, "remove")]
+
+
+# ============================================================ evidence of a move
+def test_evidence_needs_the_source_prepare(clusters):
+    source, destination = clusters
+    destination.job_list = [create_row("200", status="success")]
+    earlier = _find(clusters)
+    assert not earlier.from_source
+    source.job_list = [prepare_row(10)]
+    assert _find(clusters).from_source
+
+
+def test_data_sent_from_the_result_or_the_removal_line(clusters):
+    source, destination = clusters
+    export = export_row(11, status="success")
+    export["opresult"] = [[True, [True, True]]]
+    destination.job_list = [create_row("200", status="success")]
+    source.job_list = [prepare_row(10), export]
+    assert _find(clusters).data_sent
+    export["opresult"] = [[True, [True, False]]]
+    assert not _find(clusters).data_sent
+    export["status"] = "error"
+    export["opresult"] = [["OpExecError", ["Could not remove instance"]]]
+    export["oplog"] = [[[1, [0, 0], "message", "Removing instance %s" % NAME]]]
+    assert _find(clusters).data_sent
+
+
+def test_data_received_needs_success_without_import_failures(clusters):
+    source, destination = clusters
+    create = create_row("200", status="success")
+    destination.job_list = [create]
+    assert _find(clusters).data_received
+    create["oplog"] = [[[1, [0, 0], "message", "Disk 0 failed to receive data: timeout"]]]
+    assert not _find(clusters).data_received
+    create["oplog"], create["status"] = [], "error"
+    assert not _find(clusters).data_received

@@ -497,3 +497,28 @@ def test_password_file_unreadable_directory_error_has_no_content(tmp_path):
     with pytest.raises(ValueError) as info:
         read_password_file(str(tmp_path))  # a directory
     assert "cannot read password_file" in str(info.value)
+
+
+# -------------------------------------------------------------------- deadline
+def test_no_request_outlives_the_deadline(rapi_server, client):
+    from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import Deadline
+    import time
+    rapi_server.route("GET", "/2/info", hang=True)
+    client.cluster_info  # noqa: B018 (attribute exists)
+    client.deadline = Deadline(0.6)
+    started = time.monotonic()
+    with pytest.raises(RapiError) as info:
+        client.cluster_info()
+    assert time.monotonic() - started < 2  # request_timeout is 5 s: the deadline cut it
+    assert info.value.kind == "timeout"
+
+
+def test_nothing_is_sent_once_the_deadline_has_passed(rapi_server, client):
+    from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import Deadline
+    rapi_server.route("POST", "/2/instances", body=17)
+    client.deadline = Deadline(0)
+    with pytest.raises(RapiError) as info:
+        client.create_instance({"name": "x"})
+    assert info.value.kind == "deadline"
+    assert info.value.maybe_sent is False
+    assert rapi_server.requests == []

@@ -40,7 +40,11 @@ def moved_outcome(state="moved", changed=True):
     outcome.message = "web1.test moved to cluster-b.test as web1.test"
     outcome.instance = dict(DEST_ROW)
     outcome.source_instance = {"name": "web1.test"} if state != "already_moved" else None
+    outcome.source_cluster = "cluster-a.test"
     outcome.destination_cluster = "cluster-b.test"
+    outcome.evidence = "jobs"
+    outcome.diff = {"before": {"instance": "web1.test", "cluster": "cluster-a.test", "primary_node": "node1.a"},
+                    "after": {"instance": "web1.test", "cluster": "cluster-b.test", "primary_node": "node1.b"}}
     outcome.jobs = [{"side": "source", "id": 11, "operation": "instance-info", "status": "success"},
                     {"side": "destination", "id": 21, "operation": "create", "status": "success"}]
     outcome.steps = [{"name": "preflight", "seconds": 0.1}]
@@ -140,7 +144,10 @@ def test_run_calls_run_and_reports(fake_move, capsys):
                                   "disk_template": "file", "disk_sizes": [1024], "admin_state": "up",
                                   "status": "running"}
     assert result["source"] == {"host": "cluster-a.test", "port": 5080, "username": "mover", "ca_path": None,
-                                "validate_certs": True, "tls": None, "requests": 0, "instance": "web1.test"}
+                                "validate_certs": True, "tls": None, "requests": 0, "instance": "web1.test",
+                                "cluster": "cluster-a.test"}
+    assert result["evidence"] == "jobs"
+    assert result["waited_for"] == []
     assert result["destination"]["cluster"] == "cluster-b.test"
     # the name the destination reports for the instance (here the fake's row), not the one asked for
     assert result["destination"]["instance"] == result["instance"]["name"] == "web1.test"
@@ -161,8 +168,12 @@ def test_already_moved_is_not_changed(fake_move, capsys):
 def test_diff_mode(fake_move, capsys):
     fake_move.run_result = moved_outcome()
     code, result, out = _run(capsys, _ansible_diff=True)
-    assert result["diff"] == {"before": {"instance": "web1.test", "cluster": "cluster-a.test"},
-                              "after": {"instance": "web1.test", "cluster": "cluster-b.test"}}
+    # both sides by cluster name, as the move describes them
+    assert result["diff"] == fake_move.run_result.diff
+    assert result["diff"]["before"]["cluster"] == "cluster-a.test"
+    assert result["diff"]["after"]["cluster"] == "cluster-b.test"
+    code, result, out = _run(capsys)
+    assert "diff" not in result
 
 
 def test_failure_is_fail_json_with_side_step_and_job(fake_move, capsys):
@@ -321,3 +332,32 @@ def test_name_check_reaches_the_move(fake_move, capsys):
     first, second = fake_move.instances
     assert (first.spec.name, first.spec.destination_name, first.spec.name_check) == ("web1.test", "web1.test", True)
     assert second.spec.name_check is False
+
+
+# ------------------------------------------------------------ one source of truth
+def _playbook():
+    import os
+    import yaml
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+    with open(os.path.join(root, "playbooks", "move_instances.yml")) as handle:
+        return yaml.safe_load(handle)
+
+
+def test_the_shipped_playbook_passes_every_module_option():
+    moving = _playbook()[0]
+    options = set(ganeti_move_instance.argument_spec()) - {"name", "source", "destination"}
+    assert set(moving["vars"]["_ganeti_option_names"]) == options
+    block = moving["tasks"][0]["block"]
+    task = [t for t in block if "ganeti.rapi.ganeti_move_instance" in t][0]["ganeti.rapi.ganeti_move_instance"]
+    assert set(task) == set(ganeti_move_instance.argument_spec())
+    for option in options - {"destination_name"}:
+        assert task[option] == "{{ _ganeti_options.%s | default(omit) }}" % option
+
+
+def test_documented_states_and_evidence_are_the_ones_the_move_reports():
+    import yaml
+    from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import EVIDENCE, STATES
+    returned = yaml.safe_load(ganeti_move_instance.RETURN)
+    for key, known in (("state", STATES), ("evidence", EVIDENCE)):
+        documented = [line.split()[0] for line in returned[key]["description"] if line.startswith("V(")]
+        assert documented == ["V(%s)" % name for name in known], key
