@@ -99,6 +99,7 @@ class InstanceMove:
         self.source_waiter = JobWaiter(source, self.deadline, sleep=sleep, clock=clock)
         self.destination_waiter = JobWaiter(destination, self.deadline, sleep=sleep, clock=clock)
         self.outcome = MoveOutcome()
+        self.outcome.started = self._started_wall
         self._watches = []  # this run's jobs (and an earlier run's debris removal)
         self._others = []  # another run's jobs this run waited for
         self._step_started = None
@@ -607,7 +608,7 @@ class InstanceMove:
             raise error
         self._finish_jobs()
         if self._others:
-            self.outcome.notes.insert(0, "waited for another run's jobs: %s" % _job_list(self._others))
+            self.outcome.message += "; this run waited for another run's jobs first: %s" % _job_list(self._others)
         if self.outcome.notes:
             self.outcome.message += "; before that, %s" % "; ".join(self.outcome.notes)
         if self.outcome.state in ("moved", "copied"):
@@ -899,9 +900,13 @@ class InstanceMove:
         return watch.status
 
     def _cancel_queued(self, done):
-        """Cancel this run's jobs that have not started; a running Ganeti job cannot be interrupted."""
+        """Cancel this run's changing jobs that have not started; a running Ganeti job cannot be interrupted.
+
+        Jobs that only read or prepare (instance-info, prepare-export) are left to end by themselves.
+        """
         for watch in self._watches:
-            if watch.finished or watch.cancelled or watch.job_id is None:
+            if (watch.finished or watch.cancelled or watch.job_id is None
+                    or watch.operation not in CHANGING_OPERATIONS):
                 continue
             if self._peek(watch) not in ("queued", "waiting"):
                 continue
@@ -911,12 +916,13 @@ class InstanceMove:
             except RapiError as exc:
                 done.append("could not cancel %s job %s (%s): %s" % (watch.side, watch.job_id, watch.operation, exc))
                 continue
-            if isinstance(answer, (list, tuple)) and answer and answer[0] is True:
-                watch.cancelled = True  # dequeued before it ran: it made nothing
+            accepted = isinstance(answer, (list, tuple)) and answer and answer[0] is True
+            # Only a queued job is dequeued for sure; one waiting for its locks is merely told to stop,
+            # and may already be past them.
+            if (accepted and "dequeued" in str(answer[1:]).lower()) or self._peek(watch) == "canceled":
+                watch.cancelled = True  # it never ran: it made nothing
                 done.append("cancelled %s job %s (%s) before it started" % (watch.side, watch.job_id,
                                                                               watch.operation))
-            else:
-                self._peek(watch)  # it started meanwhile: what it is now is reported below
 
     def _after_timeout(self):
         """The deadline passed: cancel what has not started, say what each other job of this run is doing.
@@ -930,6 +936,11 @@ class InstanceMove:
             if watch.finished or watch.cancelled or watch.job_id is None:
                 continue
             status = watch.status
+            if watch.operation not in CHANGING_OPERATIONS:
+                if status not in FINAL_STATUSES:
+                    done.append("%s job %s (%s) is %s; it changes nothing" % (watch.side, watch.job_id,
+                                                                          watch.operation, status))
+                continue
             if status in FINAL_STATUSES:
                 done.append("%s job %s (%s) ended with status %s just after the timeout; run the same task again "
                             "to check the result" % (watch.side, watch.job_id, watch.operation, status))

@@ -135,7 +135,10 @@ def find_earlier_move(source, destination, name, destination_name):
     creates = remote_creates(destination, destination_name)
     if not creates:
         return None
-    create = max(creates, key=lambda job: int(job["id"]))
+    # The instance there was made by the latest create that succeeded; a later failed one (a run that lost a
+    # race, or was refused) made nothing that lasts.
+    made = [job for job in creates if job.get("status") == "success"] or creates
+    create = max(made, key=lambda job: int(job["id"]))
     certificate = job_op(create).get("source_x509_ca")
     source_jobs = _jobs(source, ["BACKUP_PREPARE(%s)" % name, "BACKUP_EXPORT(%s)" % name])
     prepares = sorted((job for job in source_jobs

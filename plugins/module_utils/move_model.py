@@ -102,6 +102,7 @@ class MoveOutcome:
     """What happened: the final state, the evidence, the jobs, the step timings."""
 
     def __init__(self):
+        self.started = None  # wall clock at the start; the deadline is started + timeout
         self.state = None  # a key of STATES
         self.evidence = None  # a key of EVIDENCE, for the states that claim a copy exists
         self.changed = False

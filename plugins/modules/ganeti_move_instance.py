@@ -481,6 +481,12 @@ handoff:
     returned:
       description: When this module returned its result; compare it with the last RV(jobs[].end_ts).
       type: float
+started:
+  description: When the move started (seconds since the epoch); its deadline is this plus O(timeout), and no job
+    of this run was received by a cluster after it.
+  returned: always
+  type: float
+  sample: 1795477559.25
 duration:
   description: Seconds the module ran.
   returned: always
@@ -609,7 +615,7 @@ def main():
         dst.update(instance=(outcome.instance or {}).get("name") or spec.destination_name,
                    cluster=outcome.destination_cluster)
         return dict(source=src, destination=dst, jobs=outcome.jobs, waited_for=outcome.waited_for,
-                    steps=outcome.steps, duration=round(time.monotonic() - started, 3))
+                    steps=outcome.steps, started=outcome.started, duration=round(time.monotonic() - started, 3))
 
     try:
         outcome = move.check() if module.check_mode else move.run()

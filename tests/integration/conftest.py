@@ -78,6 +78,33 @@ class Cluster:
     def job_count(self):
         return len(self.gnt("gnt-job", "list", "--no-headers", "-o", "id").stdout.split())
 
+    def jobs(self):
+        """[(id, status, summary)] of every job the cluster lists."""
+        out = self.gnt("gnt-job", "list", "--no-headers", "--separator=|", "-o", "id,status,summary").stdout
+        return [tuple(line.split("|", 2)) for line in out.splitlines() if line.strip()]
+
+    def job(self, job_id):
+        """GET /2/jobs/ID over the RAPI: status, received_ts ([sec, usec]), oplog, ..."""
+        import requests
+        with open(os.path.join(LAB_DIR, "rapi-password")) as handle:
+            password = handle.read().strip()
+        answer = requests.get("https://127.0.0.1:%d/2/jobs/%s" % (self.port, job_id), verify=self.ca_file,
+                              auth=("lab", password), timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def wait_for_jobs_of(self, name, timeout=600):
+        """Until no job whose summary names ``name`` is queued, waiting or running."""
+        import time
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            busy = [job for job in self.jobs() if "(%s)" % name in job[2]
+                    and job[1] in ("queued", "waiting", "running", "canceling")]
+            if not busy:
+                return
+            time.sleep(2)
+        raise AssertionError("jobs of %s still running on %s after %ss: %s" % (name, self.key, timeout, busy))
+
     def remove(self, name):
         if name in self.instances():
             self.gnt("gnt-instance", "remove", "-f", "--ignore-failures", name)
@@ -128,6 +155,11 @@ class Instances:
             for offset in (0, size_bytes // 2, size_bytes - 4096):
                 handle.seek(offset)
                 handle.write(os.urandom(4096))
+        return name
+
+    def create_named(self, cluster, name, size="32M", start=True):
+        """Another instance under a name already made (e.g. an unrelated namesake on the other cluster)."""
+        lab(*(["create-instance", name, size, cluster.key] + ([] if start else ["--no-start"])))
         return name
 
     def cleanup(self):
@@ -198,12 +230,12 @@ class Runner:
             registered[item.stem] = json.loads(item.read_text())
         return RunResult(proc, registered)
 
-    def run_file(self, book, inventory, args=(), env=None, timeout=3600):
-        """ansible-playbook on an existing playbook file with an INI inventory."""
+    def run_file(self, book, inventory, args=(), env=None, timeout=3600, inventory_file="inventory.ini"):
+        """ansible-playbook on an existing playbook file with an INI (or, by file name, YAML) inventory."""
         self.count += 1
         base = self.tmp / ("run%d" % self.count)
         base.mkdir()
-        inv = base / "inventory.ini"
+        inv = base / inventory_file
         inv.write_text(inventory)
         command = [os.path.join(BIN, "ansible-playbook"), book, "-i", str(inv)] + list(args)
         proc = subprocess.run(command, capture_output=True, text=True, env=self.env(env), timeout=timeout,

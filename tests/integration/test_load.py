@@ -2,8 +2,9 @@
 # Copyright (c) 2026, ganeti.rapi contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Twenty moves in one playbook run with forks: every instance accounted for."""
+"""Many moves in one playbook run with forks, and the shipped playbook: every instance and option accounted for."""
 
+import json
 import os
 import re
 
@@ -51,3 +52,34 @@ def test_shipped_playbook_summarises_and_fails_when_a_move_fails(runner, instanc
     assert "1 move(s) failed" in result.stdout
     on_b = cluster_b.instances()
     assert all(name in on_b for name in names) and not any(name in cluster_a.instances() for name in names)
+
+
+def test_shipped_playbook_passes_every_option_per_group_and_per_host(runner, instances, cluster_a, cluster_b):
+    plain, tuned, misspelt = [instances.create(cluster_a) for dummy in range(3)]
+    mac = "aa:00:00:5e:78:%02x" % (os.getpid() % 256)
+    inventory = {"ganeti_instances": {
+        "hosts": {
+            plain: {},
+            tuned: {"ganeti_instance_options": {"nics": [{"mac": mac}], "beparams": {"vcpus": 2}}},
+            misspelt: {"ganeti_instance_options": {"nic": [{"mac": mac}]}},
+        },
+        "vars": {"ansible_connection": "local", "ganeti_source": connection(cluster_a),
+                 "ganeti_destination": connection(cluster_b),
+                 "ganeti_move_options": {"beparams": {"maxmem": 256}, "primary_node": cluster_b.node}},
+    }}
+    result = runner.run_file(os.path.join(ROOT, "playbooks", "move_instances.yml"), json.dumps(inventory),
+                             ["-f", "3"], inventory_file="inventory.json")
+
+    assert result.rc != 0, result
+    assert re.search(r'"moved": "?2"?', result.stdout) and re.search(r'"failed": "?1"?', result.stdout), result
+    assert "%s: FAILED: unknown option(s) nic in ganeti_move_options or ganeti_instance_options" % misspelt \
+        in result.stdout
+    assert misspelt in cluster_a.instances() and misspelt not in cluster_b.instances()
+    # the group's options reach every move, the host's are merged over them key by key
+    assert cluster_b.instance_field(plain, "be/maxmem") == "256M"
+    assert cluster_b.instance_field(plain, "be/vcpus") == "1"
+    assert cluster_b.instance_field(tuned, "be/maxmem") == "256M"
+    assert cluster_b.instance_field(tuned, "be/vcpus") == "2"
+    assert cluster_b.instance_field(tuned, "nic.mac/0") == mac
+    assert cluster_b.instance_field(plain, "nic.mac/0") != mac
+    assert cluster_b.instance_field(plain, "pnode") == cluster_b.node

@@ -80,14 +80,15 @@ def test_keep_source_leaves_both_copies(runner, instances, cluster_a, cluster_b)
 
     again = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b), keep_source=True)))
     assert again.registered["move"]["changed"] is False
-    assert again.registered["move"]["state"] == "kept_both"
+    assert again.registered["move"]["state"] == "already_copied"
+    assert again.registered["move"]["evidence"] == "jobs"
 
     refused = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b))))
     failed = refused.registered["move"]
     assert failed["failed"] is True and failed["side"] == "both"
     # the earlier move is recognised as a keep_source copy, and nothing is touched
     assert name in failed["msg"] and "with keep_source" in failed["msg"] and "keep_source: true" in failed["msg"]
-    assert failed["jobs"] and all(j["operation"] in ("create", "export") for j in failed["jobs"])
+    assert failed["jobs"] == [] and failed["changed"] is False
     assert name in cluster_a.instances() and name in cluster_b.instances()
 
 

@@ -33,6 +33,7 @@ def test_failed_transfer_leaves_one_good_copy(runner, instances, cluster_a, clus
     move = result.registered["move"]
 
     assert move["failed"] is True, result
+    assert move["changed"] is True  # it created, shut down, started and (with cleanup) removed
     assert move["side"] == "source" and move["step"] == "export"
     assert move["job_id"] in [j["id"] for j in move["jobs"] if j["operation"] == "export"]
     assert "commonName does not match" in move["msg"] or "disk" in move["msg"]

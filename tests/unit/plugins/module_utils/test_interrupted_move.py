@@ -165,7 +165,7 @@ def test_a_running_export_of_another_run_is_waited_for_then_reported(sc):
     assert outcome.jobs == []
     assert ("moved by source job %s (prepare-export), destination job %s (create), source job %s (export)"
             % (EARLIER_PREPARE, EARLIER_CREATE, EARLIER_EXPORT)) in outcome.message
-    assert ("waited for another run's jobs: source job %s (export, success), destination job %s (create, success)"
+    assert ("this run waited for another run's jobs first: source job %s (export, success), destination job %s (create, success)"
             % (EARLIER_EXPORT, EARLIER_CREATE)) in outcome.message
     # both jobs were followed to their end before the clusters were looked at again
     events = [e[:3] for e in sc.events]
@@ -206,7 +206,7 @@ def test_another_runs_create_that_fails_is_waited_for_then_this_run_moves(sc):
         ("source", "instance_info_job", NAME))
     assert _in_order(sc) == ["instance_info_job", "prepare_export", "create_instance", "export_instance"]
     assert (outcome.state, outcome.changed) == ("moved", True)
-    assert "waited for another run's jobs: destination job %s (create, error)" % EARLIER_CREATE in outcome.message
+    assert "this run waited for another run's jobs first: destination job %s (create, error)" % EARLIER_CREATE in outcome.message
 
 
 def test_timeout_while_another_run_moves_the_instance_touches_nothing():

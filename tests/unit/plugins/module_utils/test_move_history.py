@@ -220,3 +220,14 @@ def test_data_received_needs_success_without_import_failures(clusters):
     assert not _find(clusters).data_received
     create["oplog"], create["status"] = [], "error"
     assert not _find(clusters).data_received
+
+
+def test_the_create_that_made_the_instance_wins_over_a_later_failed_one(clusters):
+    source, destination = clusters
+    lost = create_row("300", status="error", ca=CA_2)
+    destination.job_list = [create_row("200", status="success"), lost]
+    source.job_list = [prepare_row(10), prepare_row(11, ca=CA_2, key=KEY_2)]
+    earlier = _find(clusters)
+    assert earlier.create["id"] == "200" and earlier.prepare["id"] == 10
+    destination.job_list = [create_row("200", status="error"), lost]
+    assert _find(clusters).create["id"] == "300"
