@@ -46,13 +46,12 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.move_evidence import (
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
     UNFINISHED_STATUSES, find_earlier_move, live_jobs, operation, remote_creates,
 )
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import (  # noqa: F401 (re-exported)
-    EVIDENCE, STATES, TIMEOUT_GRACE, MoveError, MoveOutcome, MoveSpec, ganeti_hint, normalize_name,
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import (
+    TIMEOUT_GRACE, MoveError, MoveOutcome, ganeti_hint, normalize_name,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import (
     DESCRIBE_FIELDS, RequestError, create_body, describe, planned, start_after_move,
 )
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import nic_request as _nic_request  # noqa: F401
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 
 SOURCE, DESTINATION = "source", "destination"
@@ -754,11 +753,11 @@ class InstanceMove:
             received = timestamp(job.get("received_ts"))
             if str(job["id"]) == str(failed.job_id):
                 continue
-            if job.get("status") in UNFINISHED_STATUSES or (received is not None
-                                                           and received >= self._started_wall - 1):
+            since_we_looked = received is not None and received >= self._started_wall - 1
+            if job.get("status") in UNFINISHED_STATUSES or since_we_looked:
                 raise _RaceLost("another run's create of %s (destination job %s) came first; this run's create "
-                                "(job %s) failed and made nothing" % (self.spec.destination_name, job["id"],
-                                                                       failed.job_id))
+                                "(job %s) failed and made nothing"
+                                % (self.spec.destination_name, job["id"], failed.job_id))
 
     def _check_export(self, result):
         value = result.result
@@ -921,8 +920,8 @@ class InstanceMove:
             # and may already be past them.
             if (accepted and "dequeued" in str(answer[1:]).lower()) or self._peek(watch) == "canceled":
                 watch.cancelled = True  # it never ran: it made nothing
-                done.append("cancelled %s job %s (%s) before it started" % (watch.side, watch.job_id,
-                                                                              watch.operation))
+                done.append("cancelled %s job %s (%s) before it started"
+                            % (watch.side, watch.job_id, watch.operation))
 
     def _after_timeout(self):
         """The deadline passed: cancel what has not started, say what each other job of this run is doing.
@@ -938,8 +937,8 @@ class InstanceMove:
             status = watch.status
             if watch.operation not in CHANGING_OPERATIONS:
                 if status not in FINAL_STATUSES:
-                    done.append("%s job %s (%s) is %s; it changes nothing" % (watch.side, watch.job_id,
-                                                                          watch.operation, status))
+                    done.append("%s job %s (%s) is %s; it changes nothing"
+                                % (watch.side, watch.job_id, watch.operation, status))
                 continue
             if status in FINAL_STATUSES:
                 done.append("%s job %s (%s) ended with status %s just after the timeout; run the same task again "

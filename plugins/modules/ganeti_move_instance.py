@@ -22,10 +22,10 @@ description:
   - "Idempotent: when only the destination has the instance (under O(destination_name)) the task reports
     C(changed=false). When both clusters have it the task fails without touching either, unless O(keep_source) is
     set and the destination instance is shown to be the source's copy (RV(evidence))."
-  - The two clusters are told apart by their UUID (or name) as their RAPI reports it, never by the address given:
-    one cluster reached twice (by IP address, by name, through another port) is refused before anything is touched.
-  - Another run's move of the same instance (another controller, an AWX job launched twice) is never acted on: this
-    run waits for that move's jobs within its own O(timeout), then reports the outcome or moves the instance.
+  - "The two clusters are told apart by their UUID (or name) as their RAPI reports it, never by the address given:
+    one cluster reached twice (by IP address, by name, through another port) is refused before anything is touched."
+  - "Another run's move of the same instance (another controller, an AWX job launched twice) is never acted on: this
+    run waits for that move's jobs within its own O(timeout), then reports the outcome or moves the instance."
   - After a failure the module cancels its still queued jobs, removes an instance it created on the destination
     that did not receive its data (see O(cleanup)) and starts the source instance again if the move shut it down.
     It never removes a copy unless the other copy is known to exist.
@@ -528,7 +528,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.ganeti.rapi.plugins.module_utils.connection_options import (
     ConnectionOptionError, connection_argument_spec, make_client, public_summary, resolve_connections,
 )
-from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove, MoveError, MoveSpec
+from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveSpec
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, RapiError,
 )

@@ -201,8 +201,8 @@ def test_small_timeouts_keep_their_deadline_and_reruns_finish(runner, instances,
 
     for name, seconds in zip(names, TIMEOUTS):
         move = cut.registered[name]
-        print("timeout %ss: %s after %.3fs, step %s" % (seconds, move.get("state") or "failed", move["duration"],
-                                                       move.get("step")))
+        print("timeout %ss: %s after %.3fs, step %s"
+              % (seconds, move.get("state") or "failed", move["duration"], move.get("step")))
         assert move["duration"] <= seconds + GRACE, move
         deadline = move["started"] + seconds
         for job in move["jobs"]:
@@ -275,4 +275,3 @@ def test_a_run_cut_while_the_destination_listens_is_finished_by_the_next_run(run
     assert name not in cluster_a.instances()
     assert (cluster_b.instances()[name]["status"], cluster_b.instances()[name]["admin_state"]) == ("running", "up")
     assert cluster_b.disk_md5(name) == md5
-

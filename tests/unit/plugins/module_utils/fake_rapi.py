@@ -375,7 +375,8 @@ class Scenario:
         src.script("export_instance", EXPORT_JOB, export_answers())
 
     def move(self, **spec):
-        from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove, MoveSpec
+        from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove
+        from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveSpec
         spec.setdefault("name", NAME)
         return InstanceMove(self.source, self.destination, MoveSpec(**spec), sleep=self.clock.sleep,
                             clock=self.clock, wall_clock=lambda: 1800000000.0)

@@ -14,12 +14,10 @@ import copy
 import pytest
 
 from ansible_collections.ganeti.rapi.plugins.module_utils import instance_move
-from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import (
-    InstanceMove, MoveError, MoveSpec, _nic_request, ganeti_hint,
-)
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import (
-    RequestError,
-)
+from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveSpec, ganeti_hint
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import RequestError
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import nic_request as _nic_request
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     CREATE_JOB, CREATE_JOB_2, DEST_ROW, EXPINFO, EXPORT_JOB, HASH_ERROR, IMPINFO, IMPORT_WARNING, INFO_JOB,

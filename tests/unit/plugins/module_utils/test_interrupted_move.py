@@ -18,7 +18,7 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import TIMEOUT_GRACE, MoveError
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import TIMEOUT_GRACE, MoveError
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     CREATE_JOB, DEST_ROW, EXPORT_JOB, IMPINFO, IMPORT_WARNING, INFO_JOB, NAME, PREPARE_JOB, REMOVE_JOB, SOURCE_ROW,
@@ -129,9 +129,6 @@ def _in_order(sc):
     """Every submission on either cluster, in the order made."""
     return [event[1] for event in sc.events if event[1] in SUBMITTING]
 
-
-def _job_queries(cluster):
-    return [call for call in cluster.called("query") if call[1] == "job"]
 
 @pytest.fixture
 def sc():

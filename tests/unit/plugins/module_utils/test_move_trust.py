@@ -13,11 +13,11 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import MoveError
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_evidence import same_cluster, shape_mismatches
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     CREATE_JOB, DEST_INFO, DEST_ROW, HASH_ERROR, NAME, REMOVE_JOB, SOURCE_INFO, SOURCE_ROW, Scenario, answer,
-    create_answers, log_entry,
+    log_entry,
 )
 
 
@@ -117,8 +117,9 @@ def test_an_unknown_short_name_suggests_the_full_name(sc):
 # ====================================================================== changed
 def test_a_failed_move_that_created_and_removed_reports_changed(sc):
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
-    sc.source.script("export_instance", 103, [answer("error", error=["OpExecError", ["Export failed"]],
-                                                      logs=[log_entry(1, "message", "Disk 0 failed to send")])])
+    failed = answer("error", error=["OpExecError", ["Export failed"]],
+                    logs=[log_entry(1, "message", "Disk 0 failed to send")])
+    sc.source.script("export_instance", 103, [failed])
     sc.source.submit_scripts["export_instance"].pop(0)
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))

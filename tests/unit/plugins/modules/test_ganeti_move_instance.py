@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import MoveError, MoveOutcome
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveOutcome
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient
 from ansible_collections.ganeti.rapi.plugins.modules import ganeti_move_instance
 from ansible_collections.ganeti.rapi.tests.unit.plugins.modules.module_args import run_module
