@@ -274,8 +274,12 @@ class InstanceMove:
         elif self._expanded_destination:
             hint = ("the destination has %s: if that is the moved instance, use its full name"
                     % self._expanded_destination)
-        return MoveError(SOURCE, "preflight", "instance %s exists on neither cluster (nor as %s on the destination)"
-                         % (spec.name, spec.destination_name), hint=hint)
+        text = "instance %s exists on neither cluster (nor as %s on the destination)" % (spec.name, spec.destination_name)
+        if self._others:
+            text += ("; another run's jobs acted on it while this run waited (%s), so it may have been moved under "
+                     "another name" % _job_list(self._others))
+            hint = "look for it on the destination (gnt-instance list) and at those jobs (gnt-job info)"
+        return MoveError(SOURCE, "preflight", text, hint=hint)
 
     def _similar_names(self, name):
         """Source instances whose name starts with ``name`` and a dot (a short name that did not expand)."""

@@ -11,9 +11,16 @@ import ssl
 
 import pytest
 
+from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import Scenario
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.local_https import (
     RapiTestServer, have_openssl, make_certificates,
 )
+
+
+@pytest.fixture
+def sc():
+    """Both clusters scripted for a successful move of inst1.test (see fake_rapi.Scenario)."""
+    return Scenario()
 
 
 @pytest.fixture(scope="session")

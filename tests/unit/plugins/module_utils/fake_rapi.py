@@ -403,3 +403,13 @@ def _job_matches(row, qfilter):
     if op == "=":
         return row.get(qfilter[1]) == qfilter[2]
     raise AssertionError("unsupported job filter %r" % (qfilter,))
+
+
+def failure(move, method="run"):
+    """The MoveError that ``move.run()`` (or ``check()``) raises; fails the test when none is raised."""
+    from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError
+    try:
+        getattr(move, method)()
+    except MoveError as exc:
+        return exc
+    raise AssertionError("%s() raised no MoveError" % method)

@@ -20,21 +20,11 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import Re
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import nic_request as _nic_request
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
+    failure,
     CREATE_JOB, CREATE_JOB_2, DEST_ROW, EXPINFO, EXPORT_JOB, HASH_ERROR, IMPINFO, IMPORT_WARNING, INFO_JOB,
     INSTINFO, NAME, PREPARE_JOB, REMOVE_JOB, SOURCE_ROW, SOURCE_ROW_STOPPED, STARTUP_JOB, TEMP_INSUFFICIENT,
     Scenario, answer, create_answers, export_answers, log_entry,
 )
-
-
-@pytest.fixture
-def sc():
-    return Scenario()
-
-
-def _fail(move, method="run"):
-    with pytest.raises(MoveError) as info:
-        getattr(move, method)()
-    return info.value
 
 
 # ================================================================ happy path
@@ -173,7 +163,7 @@ def test_a_disk_that_failed_to_arrive_is_reported_after_the_export_ends(sc):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step) == ("destination", "import")
     assert "failed to receive data" in err.message
@@ -307,7 +297,7 @@ def test_on_both_without_keep_source_fails_untouched(sc, method):
     sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
-    err = _fail(sc.move(), method)
+    err = failure(sc.move(), method)
 
     assert err.side == "both"
     assert err.step == "preflight"
@@ -327,7 +317,7 @@ def test_renamed_destination_is_looked_up_by_its_new_name(sc):
 
 def test_on_neither_cluster_fails(sc):
     sc.source.instance(NAME, None)
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert err.side == "source"
     assert err.step == "preflight"
     assert "neither cluster" in err.message
@@ -358,7 +348,7 @@ def test_unusable_ca_path_is_a_move_error_not_a_crash(sc, tmp_path):
 
 def test_preflight_query_error_names_the_side(sc):
     sc.destination.instance(NAME, RapiError("Forbidden", status=403, hint="needs the 'write' option"))
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step) == ("destination", "preflight")
     assert "HTTP 403" in err.message
     assert "'write'" in err.hint
@@ -367,7 +357,7 @@ def test_preflight_query_error_names_the_side(sc):
 
 # ============================================================ preflight refusals
 def _refused(sc, side=None, text=None, **spec):
-    err = _fail(sc.move(**spec))
+    err = failure(sc.move(**spec))
     assert err.step == "preflight"
     if side is not None:
         assert err.side == side
@@ -469,7 +459,7 @@ def test_hash_mismatch_on_create(sc):
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("running"),
                                                                       answer("error", error=HASH_ERROR)])]
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert err.side == "destination"
     assert err.step == "create"
@@ -495,7 +485,7 @@ def test_create_job_success_without_remote_import_fails_instead_of_hanging(sc):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
     assert "remote-import" in err.message
@@ -510,7 +500,7 @@ def test_malformed_remote_import_entry(sc):
         answer("running", logs=[log_entry(1, "remote-import", {"x509_ca": "only"})])])]  # runs on and on
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
-    err = _fail(sc.move(shutdown_timeout=0))
+    err = failure(sc.move(shutdown_timeout=0))
 
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
     assert "malformed" in err.message
@@ -528,7 +518,7 @@ def test_failed_disk_export_removes_the_destination_and_restarts_the_source(sc):
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("running"), answer("success")])
     sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
     assert "failed disks: 1" in err.message
@@ -552,7 +542,7 @@ def test_any_incomplete_export_result_is_a_failure(sc, result):
     sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, export_answers(result))]
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))  # still there, still running
     sc.destination.instance(NAME, None)  # the failed import left nothing behind
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step) == ("source", "export")
     assert sc.destination.called("remove_instance") == []
     assert sc.source.called("startup_instance") == []
@@ -565,7 +555,7 @@ def test_export_job_error_is_reported_with_ganeti_words(sc):
     sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, [answer("error", error=error)])]
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.instance(NAME, None)
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
     assert err.ganeti_error == error[1][0]
     assert "snapshot" in err.hint
@@ -574,7 +564,7 @@ def test_export_job_error_is_reported_with_ganeti_words(sc):
 def test_import_warning_fails_although_both_jobs_succeeded(sc):
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("destination", "import", CREATE_JOB)
     assert "were not imported successfully" in err.message
@@ -594,7 +584,7 @@ def test_import_warning_with_kept_source_removes_the_broken_copy(sc):
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
 
-    err = _fail(sc.move(keep_source=True))
+    err = failure(sc.move(keep_source=True))
 
     assert err.step == "import"
     assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
@@ -634,7 +624,7 @@ def test_opportunistic_delay_is_jittered(sc, monkeypatch):
 
 def test_opportunistic_does_not_retry_other_errors(sc):
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("error", error=HASH_ERROR)])]
-    err = _fail(sc.move(iallocator="hail", opportunistic_tries=3))
+    err = failure(sc.move(iallocator="hail", opportunistic_tries=3))
     assert err.step == "create"
     assert sc.clock.sleeps == []
     assert len(sc.destination.called("create_instance")) == 1
@@ -645,7 +635,7 @@ def test_last_attempt_is_not_retried(sc):
         (CREATE_JOB, [answer("error", error=TEMP_INSUFFICIENT)]),
         (CREATE_JOB_2, [answer("error", error=TEMP_INSUFFICIENT)]),
     ]
-    err = _fail(sc.move(iallocator="hail", opportunistic_tries=1))
+    err = failure(sc.move(iallocator="hail", opportunistic_tries=1))
     assert (err.step, err.job_id) == ("create", CREATE_JOB_2)
     assert "retry later or use opportunistic_tries" in err.hint
     assert len(sc.clock.sleeps) == 1
@@ -653,14 +643,14 @@ def test_last_attempt_is_not_retried(sc):
 
 def test_verify_catches_different_disk_sizes(sc):
     sc.destination.instance(NAME, None, copy.deepcopy(dict(DEST_ROW, **{"disk.sizes": [64, 64]})))
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step) == ("destination", "verify")
     assert "disk sizes differ" in err.message
 
 
 def test_verify_catches_a_missing_destination_instance(sc):
     sc.destination.instance(NAME, None)
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step) == ("destination", "verify")
 
 
@@ -677,7 +667,7 @@ def test_recovery_keeps_the_destination_when_the_source_is_gone(sc):
     _export_fails(sc)
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert err.step == "export"
     assert sc.destination.called("remove_instance") == []
@@ -689,7 +679,7 @@ def test_recovery_keeps_the_destination_when_the_source_cannot_be_read(sc):
     _export_fails(sc)
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), RapiError("cannot connect", kind="connection"))
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert err.step == "export"
     assert sc.destination.called("remove_instance") == []
@@ -703,7 +693,7 @@ def test_cleanup_false_keeps_the_incomplete_destination_and_says_so(sc):
     _export_fails(sc)
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW_STOPPED))
 
-    err = _fail(sc.move(cleanup=False))
+    err = failure(sc.move(cleanup=False))
 
     assert sc.destination.called("remove_instance") == []
     assert any("cleanup: false" in line and "gnt-instance remove %s" % NAME in line for line in err.recovery)
@@ -718,7 +708,7 @@ def test_recovery_reports_a_failed_remove(sc):
     sc.destination.submit_scripts["remove_instance"] = [(REMOVE_JOB, [answer(
         "error", error=["OpExecError", ["Could not remove disks"]])])]
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert any("could not remove the incomplete destination instance" in line and "Could not remove disks" in line
                for line in err.recovery)
@@ -730,7 +720,7 @@ def test_recovery_does_not_remove_what_our_create_never_made(sc):
         (CREATE_JOB, [answer("error", error=["OpPrereqError",
                                              ["Instance 'inst1.test' already exists", "already_exists"]])])]
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert err.step == "create"
     assert "destination_name" in err.hint
     assert sc.destination.called("remove_instance") == []
@@ -741,7 +731,7 @@ def test_queued_jobs_are_cancelled_on_timeout():
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("queued")])]  # forever queued
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
-    err = _fail(sc.move(timeout=120))
+    err = failure(sc.move(timeout=120))
 
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
     assert "timeout" in err.message
@@ -764,7 +754,7 @@ def test_timeout_during_export_never_removes_the_destination_while_the_export_ma
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
 
-    err = _fail(sc.move(timeout=100))
+    err = failure(sc.move(timeout=100))
 
     assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
     # The import finished during the recovery's grace period, while the export (remove_instance: true)
@@ -776,7 +766,7 @@ def test_running_jobs_are_not_cancelled_on_timeout():
     sc = Scenario(wait_advance=10.0)
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("running")])]  # forever running
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
-    err = _fail(sc.move(timeout=60))
+    err = failure(sc.move(timeout=60))
     assert err.step == "create"
     assert sc.destination.called("cancel_job") == []
 
@@ -786,13 +776,13 @@ def test_cancel_failure_is_reported():
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("waiting")])]
     sc.destination.cancel_error = RapiError("Forbidden", status=403)
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
-    err = _fail(sc.move(timeout=60))
+    err = failure(sc.move(timeout=60))
     assert any(line.startswith("could not cancel destination job %s" % CREATE_JOB) for line in err.recovery)
 
 
 def test_lost_job_is_reported_with_its_id(sc):
     sc.source.submit_scripts["prepare_export"] = [(PREPARE_JOB, [RapiError("Can't load job file", status=500)])]
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step, err.job_id) == ("source", "prepare", PREPARE_JOB)
     assert "gnt-job list" in err.hint
 
@@ -800,14 +790,14 @@ def test_lost_job_is_reported_with_its_id(sc):
 def test_submit_error_is_a_move_error(sc):
     sc.destination.submit_scripts["create_instance"] = [RapiError("Forbidden", status=403,
                                                                   hint="The RAPI user needs the 'write' option")]
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step, err.job_id) == ("destination", "create", None)
     assert "'write'" in err.hint
 
 
 def test_prepare_export_without_handshake(sc):
     sc.source.submit_scripts["prepare_export"] = [(PREPARE_JOB, [answer("success", result=None)])]
-    err = _fail(sc.move())
+    err = failure(sc.move())
     assert (err.side, err.step, err.job_id) == ("source", "prepare", PREPARE_JOB)
     assert sc.destination.called("create_instance") == []
 
@@ -856,7 +846,7 @@ def test_export_error_after_removing_the_source_keeps_the_destination(sc):
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
     sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
     assert err.ganeti_error == "Can't remove instance's disks"
@@ -875,7 +865,7 @@ def test_export_submission_that_may_have_reached_the_cluster_touches_nothing(sc)
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
     sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("source", "export", None)
     assert "the export request may have reached the cluster" in err.message
@@ -907,7 +897,7 @@ def test_export_connect_timeout_recovers_normally(sc, source_now, restarted):
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
     sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("source", "export", None)
     assert "may have reached" not in err.message
@@ -932,7 +922,7 @@ def test_unexpected_exception_becomes_a_controller_error_and_still_recovers(sc):
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert err.side == "controller"
     assert err.step == "export"
@@ -965,7 +955,7 @@ def test_create_still_running_when_the_move_fails_that_ends_with_an_import_failu
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
     assert "Internal Server Error" in err.message
@@ -991,7 +981,7 @@ def test_create_still_running_when_the_move_fails_that_fails_without_import_entr
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
     assert sc.destination.called("remove_instance") == []
@@ -1034,7 +1024,7 @@ def test_refused_cancel_is_reported_as_not_cancelled():
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
 
-    err = _fail(sc.move(timeout=60))
+    err = failure(sc.move(timeout=60))
 
     assert err.step == "create"
     assert sc.destination.called("cancel_job") == [("cancel_job", CREATE_JOB)]
@@ -1051,7 +1041,7 @@ def test_a_job_that_started_since_it_was_last_seen_is_not_cancelled():
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("queued")] * 3 + [answer("running")])]
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
-    err = _fail(sc.move(timeout=60))
+    err = failure(sc.move(timeout=60))
 
     assert err.step == "create"
     assert "was queued when the timeout" in err.message  # what the waiter saw last
@@ -1067,7 +1057,7 @@ def test_failed_verify_with_kept_source_keeps_the_complete_destination(sc):
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
     sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
 
-    err = _fail(sc.move(keep_source=True))
+    err = failure(sc.move(keep_source=True))
 
     assert (err.side, err.step) == ("destination", "verify")
     assert "cannot connect" in err.message

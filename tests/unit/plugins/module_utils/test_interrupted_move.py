@@ -18,9 +18,10 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import TIMEOUT_GRACE, MoveError
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import TIMEOUT_GRACE
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
+    failure,
     CREATE_JOB, DEST_ROW, EXPORT_JOB, IMPINFO, IMPORT_WARNING, INFO_JOB, NAME, PREPARE_JOB, REMOVE_JOB, SOURCE_ROW,
     SOURCE_ROW_STOPPED, SUBMITTING, Scenario, answer, log_entry,
 )
@@ -115,12 +116,6 @@ def interrupted(sc, create_status="running", create_answers=None, prepare=True, 
         sc.source.jobs[EARLIER_EXPORT] = export_answers if export_answers is not None else earlier_export()
 
 
-def _fail(move, method="run"):
-    with pytest.raises(MoveError) as info:
-        getattr(move, method)()
-    return info.value
-
-
 def _waits(cluster, job_id):
     return [call for call in cluster.calls if call[0] == "wait" and call[1] == job_id]
 
@@ -128,11 +123,6 @@ def _waits(cluster, job_id):
 def _in_order(sc):
     """Every submission on either cluster, in the order made."""
     return [event[1] for event in sc.events if event[1] in SUBMITTING]
-
-
-@pytest.fixture
-def sc():
-    return Scenario()
 
 
 def _both(sc):
@@ -176,7 +166,7 @@ def test_another_runs_move_that_lost_the_data_is_reported_not_repaired(sc):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
     sc.destination.instance(NAME, copy.deepcopy(DEST_ROW))
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("destination", "preflight", EARLIER_CREATE)
     assert "is gone from the source" in err.message and "failed to receive data" in err.message
@@ -214,7 +204,7 @@ def test_timeout_while_another_run_moves_the_instance_touches_nothing():
     waits = _timed_waits(sc)
     deadline = sc.clock.now + 60
 
-    err = _fail(sc.move(timeout=60))
+    err = failure(sc.move(timeout=60))
 
     assert err.timed_out is True
     assert (err.side, err.step) == ("both", "wait for another run")
@@ -279,7 +269,7 @@ def test_earlier_export_sent_every_disk_but_the_source_remains(sc):
     _follow_earlier(sc)
     _both(sc)
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step, err.job_id) == ("both", "preflight", EARLIER_EXPORT)
     assert "sent every disk" in err.message
@@ -303,7 +293,7 @@ def test_earlier_keep_source_copy(sc, keep_source):
         assert (outcome.state, outcome.evidence, outcome.changed) == ("already_copied", "jobs", False)
         assert "already copied to cluster-b.test" in outcome.message
     else:
-        err = _fail(sc.move())
+        err = failure(sc.move())
         assert err.side == "both"
         assert "copied %s to cluster-b.test with keep_source" % NAME in err.message
         assert "(None)" not in err.message and "removing it failed" not in err.message
@@ -383,7 +373,7 @@ def test_earlier_debris_with_cleanup_false_is_kept_and_named(sc):
     _follow_earlier(sc)
     _both(sc)
 
-    err = _fail(sc.move(cleanup=False))
+    err = failure(sc.move(cleanup=False))
 
     assert (err.side, err.step, err.job_id) == ("destination", "preflight", EARLIER_CREATE)
     assert NAME in err.message and "incomplete copy" in err.message and "cleanup" in err.message
@@ -397,7 +387,7 @@ def test_debris_that_does_not_match_the_source_is_not_removed(sc):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.instance(NAME, dict(DEST_ROW, **{"disk.sizes": [64]}))
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert "is not the incomplete copy an earlier run made" in err.message
     assert "disk(s)" in err.message
@@ -412,7 +402,7 @@ def test_a_create_without_the_source_prepare_is_no_evidence(sc):
     _follow_earlier(sc)
     _both(sc)
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert (err.side, err.step) == ("both", "preflight")
     assert "same disks and MAC addresses" in err.message
@@ -442,7 +432,7 @@ def test_both_present_with_the_same_shape_and_no_earlier_move_refuses(sc, jobs):
         sc.destination.query_errors["job"] = RapiError("Forbidden", status=403)
 
     try:
-        err = _fail(sc.move())
+        err = failure(sc.move())
     except AssertionError:
         raise
     if jobs == "query-fails":
@@ -470,7 +460,7 @@ def test_an_unrelated_instance_of_the_same_name_is_never_taken_for_the_copy(sc, 
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.instance(NAME, dict(DEST_ROW, **change))
 
-    err = _fail(sc.move(keep_source=keep_source))
+    err = failure(sc.move(keep_source=keep_source))
 
     assert (err.side, err.step) == ("destination", "preflight")
     assert "is not a copy of %s" % NAME in err.message
@@ -522,7 +512,7 @@ def test_timeout_while_following_a_new_create_names_it_and_waits_for_nothing():
     waits = _timed_waits(sc)
     deadline = sc.clock.now + 100
 
-    err = _fail(sc.move(timeout=100))
+    err = failure(sc.move(timeout=100))
 
     assert err.timed_out is True
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
@@ -548,7 +538,7 @@ def test_timeout_during_the_export_names_both_running_jobs_and_removes_nothing()
     waits = _timed_waits(sc)
     deadline = sc.clock.now + 100
 
-    err = _fail(sc.move(timeout=100))
+    err = failure(sc.move(timeout=100))
 
     assert err.timed_out is True
     assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
@@ -571,7 +561,7 @@ def test_no_job_is_submitted_after_the_deadline():
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, late)]
     deadline = sc.clock.now + 50
 
-    err = _fail(sc.move(timeout=50))
+    err = failure(sc.move(timeout=50))
 
     assert err.timed_out is True
     assert sc.source.called("export_instance") == []
@@ -587,9 +577,23 @@ def test_every_wait_is_capped_by_the_time_left(seconds):
     waits = _timed_waits(sc)
     deadline = sc.clock.now + seconds
 
-    err = _fail(sc.move(timeout=seconds))
+    err = failure(sc.move(timeout=seconds))
 
     assert err.timed_out is True
     assert waits and all(0 < timeout and started + timeout <= deadline + 1e-6 for dummy, started, timeout in waits)
     # the fake answers take 4 s whatever the timeout: the real client would have been cut at the deadline
     assert sc.clock.now <= deadline + 4 + TIMEOUT_GRACE
+
+
+def test_another_run_that_moved_the_instance_under_another_name_is_named(sc):
+    interrupted(sc, export_status="running")
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), None)
+    sc.destination.instance("inst1-other.test", None)
+
+    err = failure(sc.move(destination_name="inst1-other.test"))
+
+    assert "exists on neither cluster" in err.message
+    assert "another run's jobs acted on it while this run waited (source job %s (export, success)" % EARLIER_EXPORT \
+        in err.message
+    assert "gnt-instance list" in err.hint
+    _touched_nothing(sc)

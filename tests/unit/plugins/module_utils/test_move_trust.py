@@ -13,23 +13,12 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_evidence import same_cluster, shape_mismatches
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
+    failure,
     CREATE_JOB, DEST_INFO, DEST_ROW, HASH_ERROR, NAME, REMOVE_JOB, SOURCE_INFO, SOURCE_ROW, Scenario, answer,
     log_entry,
 )
-
-
-@pytest.fixture
-def sc():
-    return Scenario()
-
-
-def _fail(move, method="run"):
-    with pytest.raises(MoveError) as info:
-        getattr(move, method)()
-    return info.value
 
 
 def _nothing_asked_of_the_instance(sc):
@@ -49,7 +38,7 @@ def test_one_cluster_reached_twice_is_refused_before_anything(sc, method, destin
     sc.destination.host, sc.destination.port = "localhost", 15080
     sc.source.host, sc.source.port = "127.0.0.1", 15080
 
-    err = _fail(sc.move(keep_source=True, destination_name="copy.test"), method)
+    err = failure(sc.move(keep_source=True, destination_name="copy.test"), method)
 
     assert (err.side, err.step) == ("input", "preflight")
     assert err.message.startswith("source (127.0.0.1:15080) and destination (localhost:15080) are the same cluster")
@@ -80,7 +69,7 @@ def test_a_short_name_moves_under_the_canonical_name(sc):
 
 @pytest.mark.parametrize("given", ["inst1-new", "INST1"])
 def test_a_short_destination_name_with_name_check_is_refused_before_any_job(sc, given):
-    err = _fail(sc.move(destination_name=given))
+    err = failure(sc.move(destination_name=given))
 
     assert (err.side, err.step) == ("input", "preflight")
     assert "is not fully qualified" in err.message
@@ -106,7 +95,7 @@ def test_an_unknown_short_name_suggests_the_full_name(sc):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))  # what the suggestion finds
     sc.destination.instance("inst1", None)
 
-    err = _fail(sc.move(name="inst1"))
+    err = failure(sc.move(name="inst1"))
 
     assert (err.side, err.step) == ("source", "preflight")
     assert "instance inst1 exists on neither cluster" in err.message
@@ -124,7 +113,7 @@ def test_a_failed_move_that_created_and_removed_reports_changed(sc):
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
     sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert err.changed is True
     assert any("removed the incomplete destination instance" in line for line in err.recovery)
@@ -134,7 +123,7 @@ def test_a_create_refused_up_front_is_not_a_change(sc):
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("error", error=HASH_ERROR)])]
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert err.step == "create" and "domain secret" in err.hint
     assert err.changed is False
@@ -146,7 +135,7 @@ def test_an_unexpected_exception_keeps_its_traceback(sc):
     sc.destination.script("remove_instance", REMOVE_JOB, [answer("success")])
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
-    err = _fail(sc.move())
+    err = failure(sc.move())
 
     assert err.side == "controller"
     assert err.traceback and "Traceback (most recent call last)" in err.traceback
