@@ -137,8 +137,9 @@ def test_check_mode_touches_nothing(runner, instances, cluster_a, cluster_b):
     assert move["jobs"] == []
     assert (cluster_a.job_count(), cluster_b.job_count()) == jobs
     assert (cluster_a.instances(), cluster_b.instances()) == lists
-    assert move["diff"]["before"]["cluster"] == "127.0.0.1"
-    assert move["diff"]["after"] == {"instance": name, "cluster": cluster_b.name}
+    # both sides by the clusters' own names, never the address typed
+    assert (move["diff"]["before"]["cluster"], move["diff"]["before"]["instance"]) == (cluster_a.name, name)
+    assert (move["diff"]["after"]["cluster"], move["diff"]["after"]["instance"]) == (cluster_b.name, name)
 
     missing = runner.playbook(play(move_task("nope-%s" % name, connection(cluster_a), connection(cluster_b))),
                               args=["--check"])
