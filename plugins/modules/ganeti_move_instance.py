@@ -481,9 +481,9 @@ handoff:
     returned:
       description: When this module returned its result; compare it with the last RV(jobs[].end_ts).
       type: float
-started:
+start_ts:
   description: When the move started (seconds since the epoch); its deadline is this plus O(timeout), and no job
-    of this run was received by a cluster after it.
+    of this run is received by a cluster after it.
   returned: always
   type: float
   sample: 1795477559.25
@@ -616,7 +616,7 @@ def main():
         dst.update(instance=(outcome.instance or {}).get("name") or spec.destination_name,
                    cluster=outcome.destination_cluster)
         return dict(source=src, destination=dst, jobs=outcome.jobs, waited_for=outcome.waited_for,
-                    steps=outcome.steps, started=outcome.started, duration=round(time.monotonic() - started, 3))
+                    steps=outcome.steps, start_ts=outcome.started, duration=round(time.monotonic() - started, 3))
 
     try:
         outcome = move.check() if module.check_mode else move.run()

@@ -82,7 +82,7 @@ def main(timeouts):
             wall = time.monotonic() - started
             result = json.loads(proc.stdout[proc.stdout.index("=> {") + 3:])
             late = [j["id"] for j in result.get("jobs") or []
-                    if job_received(env, "A" if j["side"] == "source" else "B", j["id"]) > result["started"] + seconds]
+                    if job_received(env, "A" if j["side"] == "source" else "B", j["id"]) > result["start_ts"] + seconds]
             over = result["duration"] - seconds
             overs.append(over)
             print("| %d s | %s | %.3f s | %+.3f s | %.2f s | %s |" % (

@@ -204,7 +204,7 @@ def test_small_timeouts_keep_their_deadline_and_reruns_finish(runner, instances,
         print("timeout %ss: %s after %.3fs, step %s"
               % (seconds, move.get("state") or "failed", move["duration"], move.get("step")))
         assert move["duration"] <= seconds + GRACE, move
-        deadline = move["started"] + seconds
+        deadline = move["start_ts"] + seconds
         for job in move["jobs"]:
             cluster = cluster_a if job["side"] == "source" else cluster_b
             received = cluster.job(job["id"])["received_ts"]

@@ -361,3 +361,17 @@ def test_documented_states_and_evidence_are_the_ones_the_move_reports():
     for key, known in (("state", STATES), ("evidence", EVIDENCE)):
         documented = [line.split()[0] for line in returned[key]["description"] if line.startswith("V(")]
         assert documented == ["V(%s)" % name for name in known], key
+
+
+@pytest.mark.parametrize("failing", [False, True], ids=["success", "failure"])
+def test_no_result_key_is_one_that_async_status_reads(fake_move, capsys, failing):
+    # async_status takes a result with "started" for a job still running, and "finished"/"ansible_job_id"
+    # are its own: a module result with one of them never finishes under async
+    if failing:
+        error = MoveError("source", "export", "failed")
+        error.outcome = moved_outcome()
+        fake_move.run_result = error
+    else:
+        fake_move.run_result = moved_outcome()
+    code, result, out = _run(capsys)
+    assert not {"started", "finished", "ansible_job_id", "results_file"} & set(result)
