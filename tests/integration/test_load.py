@@ -65,7 +65,8 @@ def test_shipped_playbook_passes_every_option_per_group_and_per_host(runner, ins
         },
         "vars": {"ansible_connection": "local", "ganeti_source": connection(cluster_a),
                  "ganeti_destination": connection(cluster_b),
-                 "ganeti_move_options": {"beparams": {"maxmem": 256}, "primary_node": cluster_b.node}},
+                 # null means "not set" (secondary_node would otherwise need a primary_node)
+                 "ganeti_move_options": {"beparams": {"maxmem": 256}, "iallocator": "hail", "secondary_node": None}},
     }}
     result = runner.run_file(os.path.join(ROOT, "playbooks", "move_instances.yml"), json.dumps(inventory),
                              ["-f", "3"], inventory_file="inventory.json")
@@ -82,4 +83,4 @@ def test_shipped_playbook_passes_every_option_per_group_and_per_host(runner, ins
     assert cluster_b.instance_field(tuned, "be/vcpus") == "2"
     assert cluster_b.instance_field(tuned, "nic.mac/0") == mac
     assert cluster_b.instance_field(plain, "nic.mac/0") != mac
-    assert cluster_b.instance_field(plain, "pnode") == cluster_b.node
+    assert cluster_b.instance_field(plain, "pnode") == cluster_b.node  # placed by the group's iallocator
