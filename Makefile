@@ -2,24 +2,25 @@
 #
 #   make sanity       ansible-test sanity on every line in LINES (fresh copy of the work tree each time)
 #   make units        ansible-test units (tests/unit) on every line in UNIT_LINES
-#   make integration  tests/integration/run.sh (brings the two-cluster lab up and down itself)
+#   make integration  tests/integration/run.sh on LINE, plus one real move on SMOKE_LINE (brings the lab up and down)
 #   make lint         ansible-lint (production profile) on the shipped playbook and the module examples
 #   make test         sanity, lint, units, integration; stops at the first failure
 #   make docs         HTML docs site into build/docs/html (scripts/docs.sh): module page, guides, failure table
 #   make demo | bench | lab-up | lab-down | venv | clean | distclean
 #
-# Venvs live in .venv/<ansible-core line> (scripts/venv.sh); ansible-test runs in
-# build/ansible_collections/ganeti/rapi (scripts/ansible-test.sh). Set VENV_PYTHON=/path/python3.11
-# to choose the interpreter.
+# Venvs live in .venv/<ansible-core line> (scripts/venv.sh), each on its line's own Python (3.11 for 2.16,
+# 3.13 for 2.21); ansible-test runs in build/ansible_collections/ganeti/rapi (scripts/ansible-test.sh).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
-LINES      ?= 2.16 2.19
+# The oldest and the newest supported ansible-core line.
+LINES      ?= 2.16 2.21
 UNIT_LINES ?= $(LINES)
-# ansible-core line used for integration, demo and docs.
-LINE       ?= 2.19
-ANSIBLE_TEST_PYTHON ?= 3.11
+# ansible-core line used for integration, demo, lint, docs and bench (the newest).
+LINE       ?= 2.21
+# The line of the one real move that proves the oldest line still works (make integration).
+SMOKE_LINE ?= 2.16
 
 VENV_BIN = $(CURDIR)/.venv/$(LINE)/bin
 WITH_VENV = PATH="$(VENV_BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv/$(LINE)"
@@ -32,12 +33,12 @@ help:
 	@sed -n '1,/^$$/p' Makefile | sed -n 's/^# \{0,1\}//p'
 
 venv:
-	@for v in $(sort $(LINES) $(UNIT_LINES) $(LINE)); do bash scripts/venv.sh "$$v" >/dev/null; done
+	@for v in $(sort $(LINES) $(UNIT_LINES) $(LINE) $(SMOKE_LINE)); do bash scripts/venv.sh "$$v" >/dev/null; done
 
 # Every line is run, so one run shows all findings; fails if any line failed.
 sanity:
 	@failed=; for v in $(LINES); do \
-	  bash scripts/ansible-test.sh "$$v" sanity --python $(ANSIBLE_TEST_PYTHON) --color no || failed="$$failed $$v"; \
+	  bash scripts/ansible-test.sh "$$v" sanity --color no || failed="$$failed $$v"; \
 	done; \
 	if [[ -n "$$failed" ]]; then echo "make sanity: FAILED on ansible-core$$failed" >&2; exit 1; fi; \
 	echo "make sanity: passed on ansible-core $(LINES)"
@@ -49,14 +50,15 @@ units:
 	  echo "make units: no test files (tests/unit/**/test_*.py): nothing to run"; exit 0; \
 	fi; \
 	failed=; for v in $(UNIT_LINES); do \
-	  bash scripts/ansible-test.sh "$$v" units --python $(ANSIBLE_TEST_PYTHON) --venv --color no || failed="$$failed $$v"; \
+	  bash scripts/ansible-test.sh "$$v" units --venv --color no || failed="$$failed $$v"; \
 	done; \
 	if [[ -n "$$failed" ]]; then echo "make units: FAILED on ansible-core$$failed" >&2; exit 1; fi; \
 	echo "make units: passed on ansible-core $(UNIT_LINES)"
 
 integration:
 	@bash scripts/venv.sh $(LINE) >/dev/null
-	$(WITH_VENV) bash tests/integration/run.sh
+	@bash scripts/venv.sh $(SMOKE_LINE) >/dev/null
+	$(WITH_VENV) SMOKE_VENV="$(CURDIR)/.venv/$(SMOKE_LINE)" bash tests/integration/run.sh
 
 test:
 	$(MAKE) --no-print-directory sanity

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Run ansible-test of one ansible-core line against a fresh copy of the working tree.
 #
-#   scripts/ansible-test.sh 2.19 sanity --python 3.11
-#   scripts/ansible-test.sh 2.16 units --python 3.11 --venv
+#   scripts/ansible-test.sh 2.21 sanity
+#   scripts/ansible-test.sh 2.16 units --venv
+#
+# The line's own Python (scripts/venv.sh --python-version LINE: 3.11 for 2.16, 3.13 for 2.21) is passed
+# as --python: without it ansible-test tries every Python it finds, pyenv shims included.
 #
 # What it does, every time:
 #  1. scripts/venv.sh LINE  (fast when the venv is up to date)
@@ -27,10 +30,12 @@ export PATH="$venv/bin:$PATH"
 export VIRTUAL_ENV=$venv
 
 # 2. get-pip stand-in for the pip version this ansible-test bootstraps into its venvs.
-pip_version=$("$venv/bin/python" - <<'PY'
+pyver=$(bash "$root/scripts/venv.sh" --python-version "$line")
+pip_version=$(PYVER=$pyver "$venv/bin/python" - <<'PY'
+import os
 from ansible_test._internal.python_requirements import get_venv_packages
 class Python:  # get_venv_packages() only reads .version
-    version = '3.11'
+    version = os.environ["PYVER"]
 print(get_venv_packages(Python())['pip'])
 PY
 )
@@ -54,4 +59,5 @@ echo "$line" >"$stamp"
 cd "$dest"
 core=$("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')
 echo "== ansible-test $* (ansible-core $core, in ${dest#"$root"/})"
-exec ansible-test "$@"
+command=$1; shift
+exec ansible-test "$command" --python "$pyver" "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the collection's HTML docs site with antsibull-docs, offline (make docs).
 #
-#   scripts/docs.sh [ANSIBLE_CORE_LINE]      (default 2.19)
+#   scripts/docs.sh [ANSIBLE_CORE_LINE]      (default 2.21)
 #
 #  1. scripts/venv.sh LINE, plus scripts/docs-requirements.txt (the Sphinx theme) if missing.
 #  2. copies the working tree (tracked files plus untracked ones .gitignore does not ignore) to
@@ -19,7 +19,7 @@
 # Prints the path of index.html on the last line.
 set -euo pipefail
 
-line=${1:-2.19}
+line=${1:-2.21}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 namespace=$(sed -n 's/^namespace: *//p' "$root/galaxy.yml" | tr -d "\"' ")
 name=$(sed -n 's/^name: *//p' "$root/galaxy.yml" | tr -d "\"' ")

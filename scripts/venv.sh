@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
 # Create (or reuse) the development venv for one ansible-core line.
 #
-#   scripts/venv.sh 2.16      ->  .venv/2.16 with the latest ansible-core 2.16.x
-#   scripts/venv.sh 2.19      ->  .venv/2.19 with the latest ansible-core 2.19.x
+#   scripts/venv.sh 2.16      ->  .venv/2.16: the latest ansible-core 2.16.x on Python 3.11
+#   scripts/venv.sh 2.21      ->  .venv/2.21: the latest ansible-core 2.21.x on Python 3.13
+#   scripts/venv.sh --python-version 2.21   ->  prints 3.13 (the Python the line's venv runs on)
 #
 # plus the tools in requirements-dev.txt. Prints the venv's path on stdout (last line).
 # Idempotent: a stamp file records what was installed; a re-run with the same inputs does nothing.
-# Set VENV_PYTHON=/path/to/python3.11 to choose the interpreter; otherwise a working 3.11 is searched.
+# Each line's Python is chosen here, explicitly (PYTHON_OF below), and looked up as a real interpreter:
+# Debian's /usr/bin/python3.X, or pyenv's own $PYENV_ROOT/versions/3.X.*/bin/python3.X, never a pyenv shim
+# found on PATH by chance. Set VENV_PYTHON=/path/to/python3.X to use another interpreter of that version.
 # pip's chatter goes to .venv/<line>.log; its tail is printed if the install fails.
 set -euo pipefail
 
-line=${1:?usage: scripts/venv.sh ANSIBLE_CORE_LINE (e.g. 2.16 or 2.19)}
-case $line in
-  2.[0-9]|2.[0-9][0-9]) ;;
-  *) echo "venv.sh: '$line' is not an ansible-core line like 2.16 or 2.19" >&2; exit 2 ;;
-esac
+# The controller Python each ansible-core line is built and tested with (ansible-core 2.16 to 2.19 run on
+# 3.11; 2.20 needs 3.12 or newer; 2.21 runs on 3.13, Debian trixie's Python).
+python_of() {
+  case $1 in
+    2.16|2.17|2.18|2.19) echo 3.11 ;;
+    2.20) echo 3.12 ;;
+    2.21) echo 3.13 ;;
+    *) return 1 ;;
+  esac
+}
+
+if [[ ${1:-} == --python-version ]]; then
+  python_of "${2:?usage: scripts/venv.sh --python-version LINE}" || {
+    echo "venv.sh: no Python is set for ansible-core '$2'" >&2; exit 2; }
+  exit 0
+fi
+
+line=${1:?usage: scripts/venv.sh ANSIBLE_CORE_LINE (e.g. 2.16 or 2.21)}
+pyver=$(python_of "$line") || {
+  echo "venv.sh: '$line' is not a supported ansible-core line (2.16 to 2.21)" >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=$root/.venv/$line
@@ -24,27 +42,35 @@ req=$root/requirements-dev.txt
 major=${line%%.*}; minor=${line#*.}
 core_spec="ansible-core>=$line.0,<$major.$((minor + 1))"
 
-# A Python 3.11 that really runs (pyenv shims for missing versions exist but fail) and has venv+ensurepip.
+# A real Python $pyver interpreter with venv and ensurepip; never a pyenv shim (they pick a version by the
+# directory they run in, and fail for missing ones).
+is_python() {
+  [[ -x $1 && $(readlink -f "$1") != */shims/* ]] &&
+    "$1" -c "import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != tuple(map(int, '$pyver'.split('.'))))" \
+      >/dev/null 2>&1
+}
 find_python() {
-  local c
-  for c in ${VENV_PYTHON:-} python3.11 python3 /usr/bin/python3.11 /usr/local/bin/python3.11; do
-    command -v "$c" >/dev/null 2>&1 || continue
-    if "$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; then
-      command -v "$c"; return 0
+  local c pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
+  for c in ${VENV_PYTHON:-} /usr/bin/python$pyver /usr/local/bin/python$pyver \
+           $(find "$pyenv_root/versions" -mindepth 3 -maxdepth 3 -path "*/versions/$pyver.*/bin/python$pyver" \
+               2>/dev/null | sort -V -r); do
+    if is_python "$c"; then
+      echo "$c"; return 0
     fi
   done
   return 1
 }
 
-want="core=$core_spec;req=$(sha256sum "$req" | cut -c1-16);script=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
+want="core=$core_spec;python=$pyver;req=$(sha256sum "$req" | cut -c1-16);script=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
 if [[ -x $venv/bin/python && -x $venv/bin/ansible-test && -f $stamp && $(cat "$stamp") == "$want" ]] \
-   && "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+   && is_python "$venv/bin/python"; then
   echo "$venv"; exit 0
 fi
 
 py=$(find_python) || {
-  echo "venv.sh: no working Python 3.11 with the venv module found (tried \$VENV_PYTHON, python3.11, python3)." >&2
-  echo "venv.sh: on Debian: apt-get install python3.11 python3.11-venv" >&2
+  echo "venv.sh: no working Python $pyver with the venv module found for ansible-core $line (tried" \
+       "\$VENV_PYTHON, /usr/bin/python$pyver, /usr/local/bin/python$pyver, pyenv's versions/$pyver.*)." >&2
+  echo "venv.sh: on Debian: apt-get install python$pyver python$pyver-venv" >&2
   exit 1
 }
 
