@@ -47,7 +47,7 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
     UNFINISHED_STATUSES, find_earlier_move, live_jobs, operation, remote_creates,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import (
-    TIMEOUT_GRACE, MoveError, MoveOutcome, ganeti_hint, normalize_name,
+    GRACE_REQUEST_TIMEOUT, GRACE_REQUESTS, MoveError, MoveOutcome, ganeti_hint, normalize_name,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import (
     DESCRIBE_FIELDS, RequestError, create_body, describe, planned, start_after_move,
@@ -92,7 +92,7 @@ class InstanceMove:
         self._started_wall = wall_clock()
         self.deadline = Deadline(spec.timeout, clock)
         # After the deadline: only reading and cancelling, until this one.
-        self.grace_deadline = Deadline(spec.timeout + TIMEOUT_GRACE, clock)
+        self.grace_deadline = Deadline(spec.timeout + GRACE_REQUESTS, clock)
         for client in (source, destination):
             client.deadline = self.deadline
         self.source_waiter = JobWaiter(source, self.deadline, sleep=sleep, clock=clock)
@@ -895,7 +895,7 @@ class InstanceMove:
     def _peek(self, watch):
         """The job's status now (one GET /2/jobs/ID); the last one seen when the cluster does not answer."""
         try:
-            status = (self._client(watch.side).get_job(watch.job_id) or {}).get("status")
+            status = (self._client(watch.side).get_job(watch.job_id, timeout=GRACE_REQUEST_TIMEOUT) or {}).get("status")
         except RapiError:
             return watch.status
         if status:
@@ -915,7 +915,7 @@ class InstanceMove:
                 continue
             client = self._client(watch.side)
             try:
-                answer = client.cancel_job(watch.job_id)
+                answer = client.cancel_job(watch.job_id, timeout=GRACE_REQUEST_TIMEOUT)
             except RapiError as exc:
                 done.append("could not cancel %s job %s (%s): %s" % (watch.side, watch.job_id, watch.operation, exc))
                 continue

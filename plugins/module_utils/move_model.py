@@ -31,6 +31,10 @@ EVIDENCE = {
 # Seconds a run may go on after its timeout: cancelling its queued jobs and
 # reading their status.  No job is submitted in that time.
 TIMEOUT_GRACE = 5
+# Of that, what the requests may use (the rest is for writing the result),
+# and what one of them may take: luxid can be slow to answer a cancel.
+GRACE_REQUESTS = TIMEOUT_GRACE - 1
+GRACE_REQUEST_TIMEOUT = 2
 
 
 def normalize_name(name):

@@ -420,8 +420,8 @@ class RapiClient:
     def post(self, path, query=None, body=None):
         return self.request("POST", path, query=query, body=body)
 
-    def delete(self, path, query=None):
-        return self.request("DELETE", path, query=query)
+    def delete(self, path, query=None, timeout=None):
+        return self.request("DELETE", path, query=query, timeout=timeout)
 
     # ------------------------------------------------------------- resources
     def cluster_info(self):
@@ -488,11 +488,11 @@ class RapiClient:
                 "previous_log_serial": previous_log_serial}
         return self.get("/2/jobs/%s/wait" % _job(job_id), body=body, timeout=timeout)
 
-    def get_job(self, job_id):
-        return self.get("/2/jobs/%s" % _job(job_id))
+    def get_job(self, job_id, timeout=None):
+        return self.get("/2/jobs/%s" % _job(job_id), timeout=timeout)
 
-    def cancel_job(self, job_id):
-        return self.delete("/2/jobs/%s" % _job(job_id))
+    def cancel_job(self, job_id, timeout=None):
+        return self.delete("/2/jobs/%s" % _job(job_id), timeout=timeout)
 
 
 def _is_ascii(text):

@@ -206,7 +206,7 @@ class FakeCluster:
         self._record("startup_instance", name)
         return self._submit("startup_instance", name)
 
-    def get_job(self, job_id):
+    def get_job(self, job_id, timeout=None):
         """Peeks at the job's next /wait answer (does not consume it), like GET /2/jobs/ID."""
         self._record("get_job", job_id)
         if job_id in self.job_details:
@@ -217,7 +217,7 @@ class FakeCluster:
             return {"status": None}
         return {"status": item["job_info"][0]}
 
-    def cancel_job(self, job_id):
+    def cancel_job(self, job_id, timeout=None):
         self._record("cancel_job", job_id)
         if self.cancel_error is not None:
             raise self.cancel_error

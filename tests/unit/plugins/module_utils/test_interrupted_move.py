@@ -18,7 +18,7 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import TIMEOUT_GRACE
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import GRACE_REQUEST_TIMEOUT, TIMEOUT_GRACE
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     failure,
@@ -597,3 +597,26 @@ def test_another_run_that_moved_the_instance_under_another_name_is_named(sc):
         in err.message
     assert "gnt-instance list" in err.hint
     _touched_nothing(sc)
+
+
+def test_a_cancel_the_cluster_is_slow_to_answer_is_cut_short_and_reported():
+    sc = Scenario(wait_advance=10.0)
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [answer("waiting")])]  # forever waiting
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+    timeouts = []
+
+    def slow_cancel(job_id, timeout=None):
+        timeouts.append(timeout)
+        sc.clock.advance(timeout)
+        raise RapiError("no answer from https://cluster-b.test:5080 within %ss" % timeout, kind="timeout",
+                        maybe_sent=True)
+    sc.destination.cancel_job = slow_cancel
+    deadline = sc.clock.now + 60
+
+    err = failure(sc.move(timeout=60))
+
+    assert err.step == "create" and err.timed_out
+    assert timeouts == [GRACE_REQUEST_TIMEOUT]
+    assert err.recovery[0].startswith("could not cancel destination job %s (create): no answer" % CREATE_JOB)
+    assert err.recovery[1].startswith("destination job %s (create) is waiting; run the same task again" % CREATE_JOB)
+    assert sc.clock.now <= deadline + TIMEOUT_GRACE
