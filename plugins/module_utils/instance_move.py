@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
+import re
 import time
 import traceback
 
@@ -283,7 +284,7 @@ class InstanceMove:
 
     def _similar_names(self, name):
         """Source instances whose name starts with ``name`` and a dot (a short name that did not expand)."""
-        pattern = "^%s\\." % _regex_escape(name)
+        pattern = "^%s\\." % re.escape(name)
         try:
             rows = self.source.query("instance", ["name"], ["=~", "name", pattern])
         except RapiError:
@@ -428,7 +429,7 @@ class InstanceMove:
                 raise MoveError("both", "preflight",
                                 "an earlier run's export (source job %s) sent every disk of %s to %s, but the source "
                                 "copy is still there: removing it failed (%s)"
-                                % (earlier.export["id"], spec.name, cluster, _job_error(earlier.export)),
+                                % (earlier.export["id"], spec.name, cluster, earlier.export_error),
                                 job_id=earlier.export["id"],
                                 hint="check the destination copy (gnt-instance info %s) and then remove the source "
                                      "copy with gnt-instance remove %s" % (spec.destination_name, spec.name))
@@ -1025,17 +1026,6 @@ def _job_list(watches):
 def _address(client):
     host, port = getattr(client, "host", None), getattr(client, "port", None)
     return "%s:%s" % (host, port) if host else getattr(client, "side", "?")
-
-
-def _regex_escape(text):
-    return "".join("\\" + char if not (char.isalnum() or char in "-_") else char for char in text)
-
-
-def _job_error(job):
-    result = ((job or {}).get("opresult") or [None])[0]
-    if isinstance(result, (list, tuple)) and len(result) == 2 and isinstance(result[1], (list, tuple)) and result[1]:
-        return str(result[1][0])
-    return str(result)
 
 
 def _single_instance(result):

@@ -24,10 +24,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_logs import data_sent, flat_oplog, import_received
+from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import decode_error
 
 UNFINISHED_STATUSES = ("queued", "waiting", "running", "canceling")
 UNFINISHED = ["|"] + [["=", "status", status] for status in UNFINISHED_STATUSES]
 JOB_FIELDS = ["id", "status", "summary", "ops", "opresult", "oplog", "received_ts"]
+# Enough to know who acts on an instance: asked on every preflight, and again while waiting.
+LIVE_FIELDS = ["id", "status", "summary"]
 # Job summaries (OP_DSC_FIELD is the instance name) of everything that changes
 # an instance during a move or its recovery.
 SOURCE_OPERATIONS = ("BACKUP_PREPARE", "BACKUP_EXPORT", "INSTANCE_STARTUP", "INSTANCE_SHUTDOWN",
@@ -72,6 +75,11 @@ class EarlierMove:
         return import_received(self.create.get("status"), flat_oplog(self.create.get("oplog")))
 
     @property
+    def export_error(self):
+        """Ganeti's message of a failed export job."""
+        return decode_error(_first(self.export.get("opresult")))[1]
+
+    @property
     def kept_source(self):
         return self.export is not None and self.export_op.get("remove_instance") is False
 
@@ -99,12 +107,12 @@ def operation(job):
     return OPERATION_NAMES.get(summary.split("(")[0], summary.split("(")[0].lower() or "job")
 
 
-def _jobs(client, summaries, only_unfinished=False):
+def _jobs(client, summaries, only_unfinished=False, fields=None):
     """Jobs whose summary names one of ``summaries`` (e.g. ``INSTANCE_CREATE(x)``), one query, no job."""
     qfilter = ["|"] + [["=[]", "summary", text] for text in summaries]
     if only_unfinished:
         qfilter = ["&", qfilter, UNFINISHED]
-    return client.query("job", JOB_FIELDS, qfilter)
+    return client.query("job", fields or JOB_FIELDS, qfilter)
 
 
 def live_jobs(source, destination, name, destination_name):
@@ -116,7 +124,8 @@ def live_jobs(source, destination, name, destination_name):
     for side, client, operations, instance in (("source", source, SOURCE_OPERATIONS, name),
                                                ("destination", destination, DESTINATION_OPERATIONS,
                                                 destination_name)):
-        rows = _jobs(client, ["%s(%s)" % (op, instance) for op in operations], only_unfinished=True)
+        rows = _jobs(client, ["%s(%s)" % (op, instance) for op in operations], only_unfinished=True,
+                     fields=LIVE_FIELDS)
         found.extend((side, row) for row in sorted(rows, key=lambda job: int(job["id"])))
     return found
 

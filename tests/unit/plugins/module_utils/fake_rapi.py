@@ -165,7 +165,7 @@ class FakeCluster:
         return copy.deepcopy(self.info)
 
     def query(self, resource, fields, qfilter=None):
-        self._record("query", resource, copy.deepcopy(qfilter))
+        self._record("query", resource, copy.deepcopy(qfilter), list(fields))
         if resource in self.query_errors:
             raise self.query_errors[resource]
         if resource == "job":

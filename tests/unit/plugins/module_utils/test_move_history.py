@@ -181,6 +181,9 @@ def test_live_jobs_cover_every_changing_operation_of_the_instance_only(clusters)
                        row(7, "INSTANCE_SHUTDOWN(%s)" % NAME)]
     destination.job_list = [row(9, "INSTANCE_REMOVE(%s)" % NEW_NAME), row(8, "INSTANCE_REMOVE(%s)" % NAME)]
     found = live_jobs(source, destination, NAME, NEW_NAME)
+    # only what says who acts on the instance: no job logs, asked on every preflight
+    assert [call[3] for call in source.called("query") + destination.called("query")] == [
+        ["id", "status", "summary"]] * 2
     assert [(side, job["id"], operation(job)) for side, job in found] == [
         ("source", 3, "prepare-export"), ("source", 4, "remove"), ("source", 5, "startup"),
         ("source", 7, "shutdown"), ("destination", 9, "remove")]
@@ -231,3 +234,12 @@ def test_the_create_that_made_the_instance_wins_over_a_later_failed_one(clusters
     assert earlier.create["id"] == "200" and earlier.prepare["id"] == 10
     destination.job_list = [create_row("200", status="error"), lost]
     assert _find(clusters).create["id"] == "300"
+
+
+def test_the_export_error_is_ganetis_message(clusters):
+    source, destination = clusters
+    failed = export_row(11, status="error")
+    failed["opresult"] = [["OpExecError", ["Could not remove instance %s" % NAME]]]
+    destination.job_list = [create_row("200", status="success")]
+    source.job_list = [prepare_row(10), failed]
+    assert _find(clusters).export_error == "Could not remove instance %s" % NAME
