@@ -29,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import random
 import re
 import time
@@ -51,7 +52,8 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import (
     GRACE_REQUEST_TIMEOUT, GRACE_REQUESTS, MoveError, MoveOutcome, ganeti_hint, normalize_name,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import (
-    DESCRIBE_FIELDS, RequestError, create_body, describe, planned, start_after_move,
+    DESCRIBE_FIELDS, MIRRORED_TEMPLATES, NETWORK_NIC_KEYS, RequestError, create_body, describe, planned, planned_nics,
+    start_after_move,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 
@@ -496,6 +498,7 @@ class InstanceMove:
             refuse("nics has %d entries but %s has %d NIC(s); overrides cannot add NICs"
                    % (len(spec.nics), spec.name, nic_count), "give at most one nics entry per existing NIC",
                    side="input")
+        self._check_nic_overrides(src)
         hypervisor = src.get("hypervisor")
         if hypervisor and hypervisor not in (info.get("enabled_hypervisors") or [hypervisor]):
             refuse("hypervisor %s of %s is not enabled on %s (enabled: %s)"
@@ -521,8 +524,10 @@ class InstanceMove:
             refuse("hvparams %s can only be set for the whole destination cluster, not per instance"
                    % ", ".join(global_only), "set them with gnt-cluster modify -H on the destination, or drop them",
                    side="input")
-        if spec.primary_node or spec.secondary_node:
-            self._check_nodes()
+        self._check_placement(template, not spec.disk_template)
+        primary = None
+        if spec.primary_node:
+            primary = self._check_nodes()
         elif not (spec.iallocator or info.get("default_iallocator")):
             refuse("no placement: neither primary_node nor iallocator is set and %s has no default iallocator"
                    % cluster, "set primary_node, or iallocator (e.g. hail)")
@@ -530,6 +535,7 @@ class InstanceMove:
                                                                  and not spec.primary_node)):
             refuse("opportunistic_tries needs an iallocator", "set iallocator, or opportunistic_tries: 0",
                    side="input")
+        self._check_networks(src, primary)
 
     def _check_params(self, option, given, known):
         if not given or not known:
@@ -540,25 +546,163 @@ class InstanceMove:
                             % (option, ", ".join(unknown)),
                             hint="valid names: %s" % ", ".join(sorted(known)))
 
-    def _check_nodes(self):
-        for node in (self.spec.primary_node, self.spec.secondary_node):
-            if not node:
+    def _check_nic_overrides(self, src):
+        """A NIC on a network takes mode, link and vlan from it: refuse overrides that set them there."""
+        networks = src.get("nic.networks.names") or []
+        for index, override in enumerate(self.spec.nics):
+            override = override or {}
+            own = [key for key in NETWORK_NIC_KEYS if override.get(key) not in (None, "")]
+            if not own:
                 continue
+            keys = " and ".join(own)
+            if override.get("network") not in (None, ""):
+                raise MoveError("input", "preflight",
+                                "nics[%d] sets network %s together with %s: a NIC on a network gets its mode, "
+                                "link and vlan from that network on the destination, and Ganeti refuses them "
+                                "(If network is given, no mode or link is allowed to be passed)"
+                                % (index, override["network"], keys),
+                                hint='drop %s from nics[%d] to let network %s decide them, or set network: "" '
+                                     'in it to put the NIC on a plain link' % (keys, index, override["network"]))
+            source_network = networks[index] if index < len(networks) else None
+            if source_network and "network" not in override:
+                raise MoveError("input", "preflight",
+                                "nics[%d] sets %s, but NIC %d of %s is on network %s, which decides its mode, link "
+                                "and vlan on the destination" % (index, keys, index, self.spec.name, source_network),
+                                hint='add network: "" to nics[%d] to take the NIC off network %s (for example '
+                                     '{network: "", link: br0}), or drop %s from it' % (index, source_network, keys))
+
+    def _check_placement(self, template, from_source):
+        """The nodes given fit the disk template: drbd needs a secondary node, other templates have none."""
+        spec = self.spec
+        words = "disk template %s%s" % (template, " (the source instance's)" if from_source else "")
+        if spec.secondary_node and not spec.primary_node:
+            raise MoveError("input", "preflight", "secondary_node %s is given without primary_node"
+                            % spec.secondary_node,
+                            hint="set primary_node too, or drop secondary_node to let the iallocator choose both "
+                                 "nodes")
+        if template in MIRRORED_TEMPLATES:
+            if spec.primary_node and not spec.secondary_node:
+                raise MoveError("input", "preflight",
+                                "%s mirrors the disks to a second node, so with primary_node %s Ganeti needs a "
+                                "secondary_node (The networked disk templates need a mirror node)"
+                                % (words, spec.primary_node),
+                                hint="set secondary_node to another node of the destination, or drop primary_node "
+                                     "to let the iallocator choose both nodes, or choose a disk_template without "
+                                     "mirror (e.g. plain)")
+        elif spec.secondary_node:
+            raise MoveError("input", "preflight",
+                            "secondary_node %s is given, but %s has no mirror (only %s has a secondary node; Ganeti "
+                            "would ignore it)" % (spec.secondary_node, words, ", ".join(MIRRORED_TEMPLATES)),
+                            hint="drop secondary_node, or set disk_template: drbd")
+
+    def _check_nodes(self):
+        """primary_node (and secondary_node) exist on the destination and may take the instance.
+
+        Returns the primary node's row (its group decides which networks the NICs can use).
+        """
+        spec = self.spec
+        rows = [self._check_node(option, node) for option, node in (("primary_node", spec.primary_node),
+                                                                    ("secondary_node", spec.secondary_node)) if node]
+        # Compared by the names the destination reports, which expands short names.
+        if len(rows) == 2 and normalize_name(rows[0].get("name")) == normalize_name(rows[1].get("name")):
+            raise MoveError("input", "preflight", "secondary_node %s is the primary node %s: drbd mirrors the disks "
+                            "to another node" % (spec.secondary_node, rows[0].get("name")),
+                            hint="set secondary_node to another node of the destination")
+        return rows[0]
+
+    def _check_node(self, option, node):
+        cluster = self.outcome.destination_cluster
+        try:
+            rows = self.destination.query("node", ["name", "offline", "drained", "vm_capable", "group"],
+                                          ["=", "name", node])
+        except RapiError as exc:
+            if exc.ganeti_error_code == "unknown_entity":
+                rows = []
+            else:
+                raise MoveError(DESTINATION, "preflight", exc.describe(), hint=exc.hint)
+        if not rows:
+            raise MoveError(DESTINATION, "preflight", "%s %s does not exist on %s" % (option, node, cluster),
+                            hint="list the nodes with gnt-node list on the destination")
+        row = rows[0]
+        # Ganeti refuses each of these when the create job runs (Cannot use offline/drained/non-vm_capable node).
+        problems = []
+        if row.get("offline"):
+            # Ganeti's safe way back (3.1's gnt-node modify --offline=no asks to use it instead)
+            problems.append(("offline", "gnt-node add --readd %s" % node))
+        if row.get("drained"):
+            problems.append(("drained (it takes no new instances)", "gnt-node modify --drained=no %s" % node))
+        if row.get("vm_capable") is False:
+            problems.append(("not vm_capable (it cannot run instances)", "gnt-node modify --vm-capable=yes %s"
+                             % node))
+        if problems:
+            raise MoveError(DESTINATION, "preflight", "%s %s on the destination cluster %s is %s"
+                            % (option, node, cluster, " and ".join(words for words, _fix in problems)),
+                            hint="run %s on the destination cluster %s, or choose another %s"
+                                 % (" and ".join(fix for _words, fix in problems), cluster, option))
+        return row
+
+    def _check_networks(self, src, primary):
+        """Every network the NICs end on exists on the destination, connected to the primary node's group, and
+        no address lands in a destination network its NIC is not on."""
+        nics = planned_nics(src, self.spec.nics)
+        wanted = [(index, nic["network"]) for index, nic in enumerate(nics) if nic.get("network")]
+        addressed = [(index, nic) for index, nic in enumerate(nics) if nic.get("ip") not in (None, "", "pool")]
+        if not wanted and not addressed:
+            return  # no request for moves without networks or addresses
+        cluster = self.outcome.destination_cluster
+        rows = self._call(DESTINATION, "preflight", self.destination.query, "network",
+                          ["name", "network", "group_list"])
+        self._check_addresses(addressed, rows, cluster)
+        # group_list holds (group name, NIC mode, NIC link[, vlan]) per group the network is connected to.
+        groups = dict((row.get("name"), [entry[0] if isinstance(entry, (list, tuple)) else entry
+                                         for entry in row.get("group_list") or []]) for row in rows)
+        for index, network in wanted:
+            connect = ("gnt-network connect --nic-parameters=mode=bridged,link=BRIDGE %s %s on the destination"
+                       % (network, (primary or {}).get("group") or "GROUP"))
+            if network not in groups:
+                raise MoveError(DESTINATION, "preflight",
+                                "NIC %d of %s is to be on network %s, but the destination cluster %s has no network "
+                                "of that name (it has: %s)"
+                                % (index, self.spec.name, network, cluster, ", ".join(sorted(groups)) or "none"),
+                                hint='create it there with the same name (gnt-network add --network=SUBNET %s, then '
+                                     '%s), or take the NIC off it with a nics override, for example nics[%d]: '
+                                     '{network: "", link: br0}' % (network, connect, index))
+            if not groups[network]:
+                raise MoveError(DESTINATION, "preflight",
+                                "network %s of NIC %d is on the destination cluster %s but connected to no node "
+                                "group, so no node can take the NIC" % (network, index, cluster),
+                                hint="connect it: %s" % connect)
+            group = (primary or {}).get("group")
+            if group and group not in groups[network]:
+                raise MoveError(DESTINATION, "preflight",
+                                "network %s of NIC %d is not connected to node group %s of primary_node %s on the "
+                                "destination cluster %s (it is connected to: %s)"
+                                % (network, index, group, self.spec.primary_node, cluster,
+                                   ", ".join(groups[network])),
+                                hint="connect it: %s, or choose a primary_node in one of those groups" % connect)
+
+    def _check_addresses(self, addressed, rows, cluster):
+        """Ganeti refuses an address inside one of its networks on a NIC that is not on that network."""
+        subnets = []
+        for row in rows:
             try:
-                rows = self.destination.query("node", ["name", "offline", "vm_capable"], ["=", "name", node])
-            except RapiError as exc:
-                if exc.ganeti_error_code == "unknown_entity":
-                    rows = []
-                else:
-                    raise MoveError(DESTINATION, "preflight", exc.describe(), hint=exc.hint)
-            if not rows:
-                raise MoveError(DESTINATION, "preflight", "node %s does not exist on %s"
-                                % (node, self.outcome.destination_cluster),
-                                hint="list the nodes with gnt-node list on the destination")
-            if rows[0].get("offline") or rows[0].get("vm_capable") is False:
-                raise MoveError(DESTINATION, "preflight", "node %s on %s is offline or not vm_capable"
-                                % (node, self.outcome.destination_cluster),
-                                hint="choose another node")
+                subnets.append((row.get("name"), ipaddress.ip_network(u"%s" % row.get("network"), strict=False)))
+            except ValueError:
+                continue
+        for index, nic in addressed:
+            try:
+                address = ipaddress.ip_address(u"%s" % nic["ip"])
+            except ValueError:
+                continue  # Ganeti judges what it is
+            for name, subnet in subnets:
+                if address.version == subnet.version and address in subnet and nic.get("network") != name:
+                    raise MoveError(DESTINATION, "preflight",
+                                    "NIC %d of %s would keep the address %s, which belongs to network %s on the "
+                                    "destination cluster %s, but the NIC is %s"
+                                    % (index, self.spec.name, address, name, cluster,
+                                       "on network %s" % nic["network"] if nic.get("network") else "not on it"),
+                                    hint='drop the address with a nics override (nics[%d]: {ip: ""}, or ip: pool '
+                                         'together with a network), or give the NIC network %s' % (index, name))
 
     def _plan_diff(self, src):
         start = start_after_move(self.spec, src.get("admin_state") == "up", self._start_hint)
@@ -639,7 +783,10 @@ class InstanceMove:
                 continue
             if watch.job_id is None or watch.result is None:
                 return True  # still queued or running: it will act
-            if watch.result.succeeded or messages(watch.log):
+            if watch.result.succeeded:
+                return True
+            # Ganeti raises OpPrereqError in its checks, before the job does anything.
+            if messages(watch.log) and watch.result.error()[0] != "OpPrereqError":
                 return True
         return False
 

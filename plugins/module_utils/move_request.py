@@ -16,8 +16,13 @@ __metaclass__ = type
 
 # NIC keys a move can override, in the order a diff shows them.
 NIC_KEYS = ("mac", "ip", "mode", "link", "vlan", "network", "name")
+# What a NIC on a network takes from the network's connection to the node's group: Ganeti refuses
+# mode and link next to a network ("If network is given, no mode or link is allowed") and replaces vlan.
+NETWORK_NIC_KEYS = ("mode", "link", "vlan")
+# The values of disk_template whose disks a secondary node mirrors (Ganeti's DTS_INT_MIRROR).
+MIRRORED_TEMPLATES = ("drbd",)
 # /2/query/instance fields that describe NICs, by NIC key.
-NIC_FIELDS = {"mac": "nic.macs", "ip": "nic.ips", "mode": "nic.modes", "link": "nic.links",
+NIC_FIELDS = {"mac": "nic.macs", "ip": "nic.ips", "mode": "nic.modes", "link": "nic.links", "vlan": "nic.vlans",
               "network": "nic.networks.names", "name": "nic.names"}
 # Fields the diff reads besides the NICs.
 DESCRIBE_FIELDS = ["name", "pnode", "snodes", "disk_template", "disk.sizes", "admin_state", "custom_beparams",
@@ -35,15 +40,32 @@ def merged(own, overrides):
 
 
 def apply_nic_overrides(nics, overrides):
-    """Each override dict merged over its NIC; an empty value removes the key."""
-    nics = [dict(nic) for nic in nics]
+    """Each override dict merged over its NIC; an empty value removes the key.
+
+    A NIC that ends on a network has no mode, link or vlan of its own: on the
+    source they came from its network or its plain bridge, and on the
+    destination the network decides them.  The preflight refuses overrides
+    that set them next to a network.
+    """
+    nics = [_network_decides(nic) for nic in nics]
     for index, override in enumerate((overrides or [])[:len(nics)]):  # the preflight refuses more
         for key, value in (override or {}).items():
             if value is None or value == "":
                 nics[index].pop(key, None)
             else:
                 nics[index][key] = value
-    return nics
+    return [_network_decides(nic) for nic in nics]
+
+
+def _network_decides(nic):
+    if not nic.get("network"):
+        return dict(nic)
+    return dict((key, value) for key, value in nic.items() if key not in NETWORK_NIC_KEYS)
+
+
+def planned_nics(row, overrides):
+    """The NICs a move of the instance in ``row`` (a /2/query/instance row) gives it, as a diff shows them."""
+    return apply_nic_overrides(_row_nics(row), overrides)
 
 
 def nic_request(nic):
@@ -103,6 +125,8 @@ def create_body(spec, instinfo, expinfo, tags, default_iallocator, start):
         "ip_check": False,
         # explicit: the server default differs (true up to 3.0, false from 3.1)
         "name_check": bool(spec.name_check),
+        # Ganeti waits for the sync before the import starts: with drbd that
+        # would be a full sync of empty disks while the source waits.
         "wait_for_sync": False,
         "source_handshake": expinfo["handshake"],
         "source_x509_ca": expinfo["x509_ca"],
@@ -155,7 +179,7 @@ def planned(spec, source_row, cluster, default_iallocator, start):
         "beparams": merged(before["beparams"], spec.beparams),
         "hvparams": merged(before["hvparams"], spec.hvparams),
         "osparams": merged(before["osparams"], spec.osparams),
-        "nics": apply_nic_overrides(before["nics"], spec.nics),
+        "nics": planned_nics(source_row, spec.nics),
     }
     return after
 

@@ -81,11 +81,15 @@ options:
   primary_node:
     description:
       - Destination node for the instance. Mutually exclusive with O(iallocator).
+      - It must exist and be online, not drained and vm_capable; the preflight refuses it otherwise, naming the
+        Ganeti command that fixes it.
+      - With the disk template V(drbd) it needs O(secondary_node).
     type: str
     version_added: 0.1.0
   secondary_node:
     description:
-      - Destination secondary node, for disk templates such as C(drbd). Needs O(primary_node).
+      - Destination secondary node, for the disk template V(drbd) only (refused with any other). Needs
+        O(primary_node) and must be another node, online, not drained and vm_capable.
     type: str
     version_added: 0.1.0
   iallocator:
@@ -97,7 +101,8 @@ options:
     version_added: 0.1.0
   disk_template:
     description:
-      - Disk template on the destination. Defaults to the source's.
+      - Disk template on the destination. Defaults to the source's. Disk sizes, names and modes are kept.
+      - V(drbd) with O(primary_node) needs O(secondary_node); without nodes the iallocator chooses both.
     type: str
     version_added: 0.1.0
   compress:
@@ -130,6 +135,15 @@ options:
         C(vlan), C(network), C(name)); an empty value removes the key. There may not be more elements than the
         instance has NICs.
       - Use C(mac=generate) when the source MAC address must not be reused on the destination.
+      - A NIC on a Ganeti network is sent with the network's name and gets its mode, link and vlan from that
+        network on the destination. The destination must have a network of that name, connected to the node group
+        of O(primary_node) (to any node group without O(primary_node)).
+      - So C(network) cannot be set together with C(mode), C(link) or C(vlan), and these cannot be set on a NIC
+        that stays on its network.
+      - 'C({network: net1, ip: pool}) puts a NIC on the network C(net1) with an address from its pool;
+        C({network: "", link: br0, ip: ""}) takes a NIC off its network onto the bridge C(br0) without its address.'
+      - An address that lies in a destination network must stay on a NIC on that network (Ganeti refuses it on any
+        other NIC); the preflight refuses such a move and names the override that fixes it.
     type: list
     version_added: 0.1.0
     elements: dict

@@ -105,6 +105,7 @@ class FakeCluster:
         self.request_timeout = request_timeout
         self.instances = {}  # name -> list of query_instance results (Exception = raise); the last repeats
         self.nodes = {}  # name -> node row for query("node", ...)
+        self.networks = {}  # name -> network row (name, group_list) for query("network", ...)
         self.query_errors = {}  # resource -> exception
         self.submit_scripts = {}  # method -> list of (job_id, [answers]) or exceptions
         self.jobs = {}  # job_id -> list of /wait answers (the last repeats)
@@ -175,6 +176,9 @@ class FakeCluster:
         if resource == "node":
             name = qfilter[2]
             return [copy.deepcopy(self.nodes[name])] if name in self.nodes else []
+        if resource == "network":
+            return [copy.deepcopy(row) for name, row in sorted(self.networks.items())
+                    if qfilter is None or _job_matches(row, qfilter)]
         if resource == "instance" and qfilter[0] == "=~":
             names = [name for name, rows in self.instances.items() if rows and rows[0] is not None]
             return [{"name": name} for name in sorted(names) if re.match(qfilter[2], name)]
@@ -247,6 +251,17 @@ class FakeCluster:
 
 
 # ------------------------------------------------------------------ test data
+def node_row(name, offline=False, drained=False, vm_capable=True, group="default"):
+    """A /2/query/node row with the fields the preflight reads."""
+    return {"name": name, "offline": offline, "drained": drained, "vm_capable": vm_capable, "group": group}
+
+
+def network_row(name, *groups, **kwargs):
+    """A /2/query/network row: group_list holds (group name, NIC mode, NIC link, vlan) per connected group."""
+    return {"name": name, "network": kwargs.get("subnet", "192.0.2.0/24"),
+            "group_list": [[group, "bridged", "br-%s" % name, ""] for group in groups]}
+
+
 SOURCE_INFO = {"name": "cluster-a.test", "uuid": "b039c983-7605-4f29-b38a-c9c3d2358148", "enabled_hypervisors": ["fake"], "enabled_disk_templates": ["file"],
                "compression_tools": ["gzip", "gzip-fast", "gzip-slow", "lzop"], "default_iallocator": "hail"}
 
@@ -359,9 +374,9 @@ class Scenario:
         self.destination = FakeCluster("destination", self.clock, copy.deepcopy(DEST_INFO), self.events,
                                        wait_advance)
         self.destination.nodes = {
-            "node1.cluster-b.test": {"name": "node1.cluster-b.test", "offline": False, "vm_capable": True},
-            "node2.cluster-b.test": {"name": "node2.cluster-b.test", "offline": False, "vm_capable": True},
-            "node3.cluster-b.test": {"name": "node3.cluster-b.test", "offline": True, "vm_capable": True},
+            "node1.cluster-b.test": node_row("node1.cluster-b.test"),
+            "node2.cluster-b.test": node_row("node2.cluster-b.test"),
+            "node3.cluster-b.test": node_row("node3.cluster-b.test", offline=True),
         }
         src, dst = self.source, self.destination
         src.instance(NAME, copy.deepcopy(SOURCE_ROW), None)  # preflight, then gone after the export
@@ -392,7 +407,7 @@ class Scenario:
 
 
 def _job_matches(row, qfilter):
-    """Evaluates the small subset of Ganeti query filters the move uses on jobs."""
+    """Evaluates the small subset of Ganeti query filters the move uses (on jobs, networks)."""
     op = qfilter[0]
     if op == "|":
         return any(_job_matches(row, item) for item in qfilter[1:])

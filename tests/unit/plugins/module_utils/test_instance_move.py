@@ -428,8 +428,10 @@ def test_refuses_an_unknown_node_reported_as_unknown_entity(sc):
 
 
 def test_refuses_an_offline_secondary_node(sc):
-    _refused(sc, "destination", "offline or not vm_capable", primary_node="node1.cluster-b.test",
-             secondary_node="node3.cluster-b.test", disk_template="drbd")
+    err = _refused(sc, "destination", "secondary_node node3.cluster-b.test on the destination cluster cluster-b.test "
+                   "is offline", primary_node="node1.cluster-b.test", secondary_node="node3.cluster-b.test",
+                   disk_template="drbd")
+    assert "gnt-node add --readd node3.cluster-b.test" in err.hint
 
 
 def test_refuses_when_no_iallocator_anywhere(sc):

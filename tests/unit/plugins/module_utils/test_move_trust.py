@@ -129,6 +129,32 @@ def test_a_create_refused_up_front_is_not_a_change(sc):
     assert err.changed is False
 
 
+def test_a_create_refused_by_a_check_after_logging_is_not_a_change(sc):
+    # the lab's 3.0 destination logs its iallocator choice, then refuses the NIC's address in CheckPrereq
+    refused = answer("error", error=["OpPrereqError", ["The requested IP address (192.0.2.7) belongs to network "
+                                                       "net1, but the target NIC does not.", "wrong_input"]],
+                     logs=[log_entry(1, "message", "Selected nodes for instance %s via iallocator hail" % NAME)])
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [refused])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    err = failure(sc.move())
+
+    assert err.step == "create" and "belongs to network net1" in err.message
+    assert err.changed is False
+
+
+def test_a_create_that_failed_while_acting_is_a_change(sc):
+    failed = answer("error", error=["OpExecError", ["Could not create disk"]],
+                    logs=[log_entry(1, "message", "* creating instance disks...")])
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [failed])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    err = failure(sc.move())
+
+    assert err.step == "create"
+    assert err.changed is True
+
+
 # =================================================================== traceback
 def test_an_unexpected_exception_keeps_its_traceback(sc):
     sc.source.submit_scripts["export_instance"] = [KeyError("destination_x509_ca")]
