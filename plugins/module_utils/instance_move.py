@@ -892,7 +892,7 @@ class InstanceMove:
                     self._sleep(delay)
                     continue
             raise MoveError(DESTINATION, "create", "%s: %s" % (error_class, message), job_id=watch.job_id,
-                            hint=ganeti_hint(message, code), ganeti_error=message)
+                            hint=ganeti_hint(message, code, source_name=spec.name), ganeti_error=message)
         raise MoveError(DESTINATION, "create", "no create attempt left")  # pragma: no cover
 
     def _check_race(self, failed):

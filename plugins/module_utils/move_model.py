@@ -124,9 +124,15 @@ class MoveOutcome:
         self.notes = []  # repairs made before the move (e.g. an earlier run's debris removed)
 
 
-def ganeti_hint(text, code=None):
-    """What an operator should do about a Ganeti error text."""
+def ganeti_hint(text, code=None, source_name=None):
+    """What an operator should do about a Ganeti error text (``source_name``: the instance being moved)."""
     lowered = (text or "").lower()
+    if source_name and "(%s) does not resolve" % source_name.lower() in lowered:
+        # Up to 3.1.0~rc2 the destination resolves the source instance's name whatever name_check says
+        # (ganeti#1841, fixed in 3.1.0).
+        return ("the destination master must resolve the source instance's name %s, even with name_check: false "
+                "(Ganeti 3.0 and 3.1.0~rc2 resolve it, ganeti#1841): add it to DNS or to /etc/hosts on the "
+                "destination master" % source_name)
     if "hash didn't match" in lowered or "domain secret" in lowered or "signature is invalid" in lowered:
         return ("the clusters do not share the same cluster domain secret: copy "
                 "/var/lib/ganeti/cluster-domain-secret from one master to the other with "

@@ -73,8 +73,10 @@ options:
       - Let the destination resolve O(destination_name) and check it against the resolved host name (Ganeti's
         C(--name-check)). It is sent explicitly because Ganeti's default differs between versions (on up to 3.0,
         off from 3.1).
-      - With V(true) a short name is expanded to the full name DNS returns, and the source name must resolve on
-        the destination master too (Ganeti 3.0).
+      - With V(true) a short name is expanded to the full name DNS returns.
+      - Whatever this option says, a destination on Ganeti 3.0 or 3.1.0~rc2 (Debian trixie) resolves the source
+        instance's name on its master (ganeti#1841, fixed in 3.1.0), so that name must be in DNS or in that
+        master's C(/etc/hosts).
     type: bool
     version_added: 0.1.0
     default: true

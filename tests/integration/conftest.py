@@ -25,6 +25,10 @@ COLLECTIONS = os.path.join(ROOT, "build", "collections")
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 from lab_env import read_lab_env  # noqa: E402  (tests/lab is not a package)
 BIN = os.environ.get("ANSIBLE_BIN_DIR") or os.path.dirname(sys.executable)
+# The lab cluster the tests move from (fixture cluster_a) and the one they move to (cluster_b): LAB_SOURCE=b runs
+# the same tests the other way, e.g. from Ganeti 3.1 to 3.0 on a mixed lab (run.sh).
+SOURCE_KEY = os.environ.get("LAB_SOURCE", "a")
+DESTINATION_KEY = {"a": "b", "b": "a"}[SOURCE_KEY]
 
 
 def lab(*args, check=True, timeout=600):
@@ -45,7 +49,10 @@ class Cluster:
     def __init__(self, key, env):
         self.key = key
         self.name = env["GNT_%s_CLUSTER" % key.upper()]
-        self.node = env["GNT_%s_NODE" % key.upper()]
+        self.node = env["GNT_%s_NODE" % key.upper()]  # the master
+        self.nodes = (env.get("GNT_%s_NODES" % key.upper()) or self.node).split(",")  # the master first
+        self.version = env.get("GNT_%s_VERSION" % key.upper(), "3.0")  # 3.0 or 3.1
+        self.ganeti_version = env.get("GNT_%s_GANETI_VERSION" % key.upper(), "")  # e.g. 3.1.0~rc2
         self.port = int(env["GNT_%s_RAPI_LOCAL_PORT" % key.upper()])
         self.ca_file = env["GNT_%s_CA_FILE" % key.upper()]
 
@@ -123,12 +130,14 @@ def lab_env():
 
 @pytest.fixture(scope="session")
 def cluster_a(lab_env):
-    return Cluster("a", lab_env)
+    """The source cluster of the tests (lab cluster a, or b with LAB_SOURCE=b)."""
+    return Cluster(SOURCE_KEY, lab_env)
 
 
 @pytest.fixture(scope="session")
 def cluster_b(lab_env):
-    return Cluster("b", lab_env)
+    """The destination cluster of the tests."""
+    return Cluster(DESTINATION_KEY, lab_env)
 
 
 class Instances:
@@ -144,9 +153,10 @@ class Instances:
         self.made.append(name)
         return name
 
-    def create(self, cluster, size="32M", start=True, prefix="t"):
+    def create(self, cluster, size="32M", start=True, prefix="t", options=()):
+        """A new instance with known bytes; ``options``: more create-instance options (--node, --net, --tag)."""
         name = self.name(prefix)
-        args = ["create-instance", name, size, cluster.key] + ([] if start else ["--no-start"])
+        args = ["create-instance", name, size, cluster.key] + ([] if start else ["--no-start"]) + list(options)
         lab(*args)
         # Known, non-zero bytes at the start, the middle and the end of the disk.
         path = cluster.disk_path(name)

@@ -821,6 +821,26 @@ def test_ganeti_hint(text, code, expected):
     assert expected in ganeti_hint(text, code)
 
 
+def test_an_unresolvable_source_name_is_not_cured_by_name_check(sc):
+    # Ganeti 3.0 and 3.1.0~rc2 resolve the source name on the destination master whatever name_check says
+    refused = answer("error", error=["OpPrereqError", ["The given name (%s) does not resolve: Temporary failure in "
+                                                       "name resolution" % NAME, "resolver_error"]])
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [refused])]
+
+    err = failure(sc.move(name_check=False, destination_name="other.example.com"))
+
+    assert err.step == "create"
+    assert "source instance's name %s, even with name_check: false" % NAME in err.hint
+    assert "set name_check: false" not in err.hint
+    assert "ganeti#1841" in err.hint
+
+
+def test_an_unresolvable_destination_name_may_skip_the_check():
+    hint = ganeti_hint("The given name (new.example.com) does not resolve", "resolver_error",
+                       source_name="old.example.com")
+    assert "set name_check: false" in hint
+
+
 def test_ganeti_hint_unknown():
     assert ganeti_hint("something else entirely") is None
     assert ganeti_hint(None) is None
