@@ -43,8 +43,11 @@ if [ ! -f "$stamp" ]; then
   [ -n "$mirror" ] || die "no Debian mirror in the host's apt sources; set LAB_ROOT_MIRROR"
   if ! command -v debootstrap > /dev/null 2>&1; then
     echo "[lab] installing debootstrap on the host" >&2
-    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q --no-install-recommends debootstrap \
-      >> "$log" 2>&1 || { tail -20 "$log" >&2; die "could not install debootstrap (see $log)"; }
+    # (apt's package lists may be missing or old on a fresh machine: update once when the install fails)
+    { DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q --no-install-recommends debootstrap ||
+      { DEBIAN_FRONTEND=noninteractive timeout 900 apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q --no-install-recommends debootstrap; }
+    } >> "$log" 2>&1 || { tail -20 "$log" >&2; die "could not install debootstrap (see $log)"; }
   fi
   # An unfinished root of an earlier attempt is started again from nothing.
   rm -rf "$root"
@@ -55,6 +58,7 @@ if [ ! -f "$stamp" ]; then
   chmod 755 "$root/usr/sbin/policy-rc.d"
   echo "[lab] installing in $root: ${packages[*]}" >&2
   # a private mount namespace gives the package scripts proc and dev; the host's mounts stay as they are
+  # shellcheck disable=SC2016  # expanded by the inner sh
   unshare --mount --propagation private sh -c '
     root=$1; shift
     mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" || exit 1
