@@ -49,7 +49,7 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
     UNFINISHED_STATUSES, find_earlier_move, live_jobs, operation, remote_creates,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import (
-    GRACE_REQUEST_TIMEOUT, GRACE_REQUESTS, MoveError, MoveOutcome, ganeti_hint, normalize_name,
+    GRACE_REQUEST_TIMEOUT, GRACE_REQUESTS, MoveError, MoveOutcome, ganeti_hint, normalize_name, resolves_source_name,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import (
     DESCRIBE_FIELDS, MIRRORED_TEMPLATES, NETWORK_NIC_KEYS, RequestError, create_body, describe, planned, planned_nics,
@@ -68,6 +68,8 @@ OP_PRIO_HIGH = -10  # the highest job priority Ganeti lets a client submit
 GLOBAL_HVPARAMS = ("migration_bandwidth", "migration_mode", "migration_port", "xen_cmd")
 # Jobs whose work changes an instance; a run that had one of them act reports changed.
 CHANGING_OPERATIONS = ("create", "export", "remove", "startup")
+# How Ganeti's LogInfo, LogWarning and hints start in a job log (checks log these before acting).
+CHECK_LOG_PREFIXES = (" - INFO:", " - WARNING:", "      Hint:")
 # How often a run looks again after losing a race to another run's create.
 RACE_RETRIES = 3
 
@@ -558,8 +560,8 @@ class InstanceMove:
             if override.get("network") not in (None, ""):
                 raise MoveError("input", "preflight",
                                 "nics[%d] sets network %s together with %s: a NIC on a network gets its mode, "
-                                "link and vlan from that network on the destination, and Ganeti refuses them "
-                                "(If network is given, no mode or link is allowed to be passed)"
+                                "link and vlan from that network on the destination (Ganeti refuses a mode or "
+                                "link next to a network and overwrites a vlan)"
                                 % (index, override["network"], keys),
                                 hint='drop %s from nics[%d] to let network %s decide them, or set network: "" '
                                      'in it to put the NIC on a plain link' % (keys, index, override["network"]))
@@ -627,7 +629,7 @@ class InstanceMove:
         # Ganeti refuses each of these when the create job runs (Cannot use offline/drained/non-vm_capable node).
         problems = []
         if row.get("offline"):
-            # Ganeti's safe way back (3.1's gnt-node modify --offline=no asks to use it instead)
+            # Ganeti's own advice: gnt-node modify --offline=no asks for confirmation and recommends --readd
             problems.append(("offline", "gnt-node add --readd %s" % node))
         if row.get("drained"):
             problems.append(("drained (it takes no new instances)", "gnt-node modify --drained=no %s" % node))
@@ -652,7 +654,7 @@ class InstanceMove:
         cluster = self.outcome.destination_cluster
         rows = self._call(DESTINATION, "preflight", self.destination.query, "network",
                           ["name", "network", "group_list"])
-        self._check_addresses(addressed, rows, cluster)
+        self._check_addresses(addressed, rows, cluster, primary)
         # group_list holds (group name, NIC mode, NIC link[, vlan]) per group the network is connected to.
         groups = dict((row.get("name"), [entry[0] if isinstance(entry, (list, tuple)) else entry
                                          for entry in row.get("group_list") or []]) for row in rows)
@@ -681,28 +683,52 @@ class InstanceMove:
                                    ", ".join(groups[network])),
                                 hint="connect it: %s, or choose a primary_node in one of those groups" % connect)
 
-    def _check_addresses(self, addressed, rows, cluster):
-        """Ganeti refuses an address inside one of its networks on a NIC that is not on that network."""
-        subnets = []
+    def _check_addresses(self, addressed, rows, cluster, primary):
+        """The addresses the NICs keep, as Ganeti's create checks them (instance_create.CheckPrereq): a NIC on a
+        network reserves its address in that network; a NIC on no network may not use an address of a network
+        connected to the primary node's group (CheckForConflictingIp)."""
+        networks = {}
         for row in rows:
             try:
-                subnets.append((row.get("name"), ipaddress.ip_network(u"%s" % row.get("network"), strict=False)))
+                subnet = ipaddress.ip_network(u"%s" % row.get("network"), strict=False)
             except ValueError:
                 continue
+            groups = [entry[0] if isinstance(entry, (list, tuple)) else entry for entry in row.get("group_list") or []]
+            networks[row.get("name")] = (subnet, groups)
+        all_groups = None
         for index, nic in addressed:
             try:
                 address = ipaddress.ip_address(u"%s" % nic["ip"])
             except ValueError:
                 continue  # Ganeti judges what it is
-            for name, subnet in subnets:
-                if address.version == subnet.version and address in subnet and nic.get("network") != name:
+            own = nic.get("network")
+            if own:
+                subnet = networks.get(own, (None, None))[0]
+                if subnet is not None and (address.version != subnet.version or address not in subnet):
+                    raise MoveError(DESTINATION, "preflight",
+                                    "NIC %d of %s would keep the address %s, which is not in network %s (%s) on the "
+                                    "destination cluster %s" % (index, self.spec.name, address, own, subnet, cluster),
+                                    hint='take an address from its pool (nics[%d]: {ip: pool}) or none '
+                                         '(nics[%d]: {ip: ""})' % (index, index))
+                continue
+            for name, (subnet, groups) in sorted(networks.items()):
+                if address.version != subnet.version or address not in subnet or not groups:
+                    continue
+                if primary:
+                    conflict = primary.get("group") in groups
+                else:
+                    # the iallocator chooses the node: a conflict is certain only where every group has the network
+                    if all_groups is None:
+                        all_groups = [row.get("name") for row in self._call(
+                            DESTINATION, "preflight", self.destination.query, "group", ["name"])]
+                    conflict = bool(all_groups) and set(all_groups) <= set(groups)
+                if conflict:
                     raise MoveError(DESTINATION, "preflight",
                                     "NIC %d of %s would keep the address %s, which belongs to network %s on the "
-                                    "destination cluster %s, but the NIC is %s"
-                                    % (index, self.spec.name, address, name, cluster,
-                                       "on network %s" % nic["network"] if nic.get("network") else "not on it"),
-                                    hint='drop the address with a nics override (nics[%d]: {ip: ""}, or ip: pool '
-                                         'together with a network), or give the NIC network %s' % (index, name))
+                                    "destination cluster %s, but the NIC is not on that network"
+                                    % (index, self.spec.name, address, name, cluster),
+                                    hint='drop the address with a nics override (nics[%d]: {ip: ""}), or put the '
+                                         'NIC on network %s (nics[%d]: {network: %s})' % (index, name, index, name))
 
     def _plan_diff(self, src):
         start = start_after_move(self.spec, src.get("admin_state") == "up", self._start_hint)
@@ -785,8 +811,12 @@ class InstanceMove:
                 return True  # still queued or running: it will act
             if watch.result.succeeded:
                 return True
-            # Ganeti raises OpPrereqError in its checks, before the job does anything.
-            if messages(watch.log) and watch.result.error()[0] != "OpPrereqError":
+            said = messages(watch.log)
+            if watch.result.error()[0] == "OpPrereqError":
+                # Ganeti's checks raise it, having logged INFO/WARNING lines at most; a few raise it after acting
+                # (an OS missing on the node, after the disks were made), whose log then says what was done.
+                said = [line for line in said if not line.startswith(CHECK_LOG_PREFIXES)]
+            if said:
                 return True
         return False
 
@@ -892,7 +922,8 @@ class InstanceMove:
                     self._sleep(delay)
                     continue
             raise MoveError(DESTINATION, "create", "%s: %s" % (error_class, message), job_id=watch.job_id,
-                            hint=ganeti_hint(message, code, source_name=spec.name), ganeti_error=message)
+                            hint=ganeti_hint(message, code, source_name=spec.name if resolves_source_name(
+                                self._destination_info) else None), ganeti_error=message)
         raise MoveError(DESTINATION, "create", "no create attempt left")  # pragma: no cover
 
     def _check_race(self, failed):

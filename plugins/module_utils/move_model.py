@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 # Every state a successful run reports, with its meaning; the module's RETURN
 # documentation lists the same (a unit test compares them).
 STATES = {
@@ -122,6 +124,16 @@ class MoveOutcome:
         self.handoff = {}
         self.diff = None  # {"before": ..., "after": ...}
         self.notes = []  # repairs made before the move (e.g. an earlier run's debris removed)
+
+
+def resolves_source_name(info):
+    """Whether a destination (its /2/info) resolves the source instance's name whatever name_check says: Ganeti up
+    to 3.1.0~rc2 does (ganeti#1841, fixed in 3.1.0); an unknown version is taken to."""
+    match = re.match(r"(\d+)\.(\d+)\.(\d+)(.*)", (info or {}).get("software_version") or "")
+    if not match:
+        return True
+    release = tuple(int(part) for part in match.groups()[:3])
+    return release < (3, 1, 0) or (release == (3, 1, 0) and match.group(4).startswith(("~", "rc", "-rc", "~rc")))
 
 
 def ganeti_hint(text, code=None, source_name=None):

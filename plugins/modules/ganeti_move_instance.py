@@ -144,8 +144,9 @@ options:
         that stays on its network.
       - 'C({network: net1, ip: pool}) puts a NIC on the network C(net1) with an address from its pool;
         C({network: "", link: br0, ip: ""}) takes a NIC off its network onto the bridge C(br0) without its address.'
-      - An address that lies in a destination network must stay on a NIC on that network (Ganeti refuses it on any
-        other NIC); the preflight refuses such a move and names the override that fixes it.
+      - Ganeti refuses an address of one of its networks on a NIC that is not on that network (when the network is
+        connected to the node group of the primary node), and an address outside the network a NIC is on; the
+        preflight refuses such a move and names the override that fixes it.
     type: list
     version_added: 0.1.0
     elements: dict

@@ -106,6 +106,7 @@ class FakeCluster:
         self.instances = {}  # name -> list of query_instance results (Exception = raise); the last repeats
         self.nodes = {}  # name -> node row for query("node", ...)
         self.networks = {}  # name -> network row (name, group_list) for query("network", ...)
+        self.groups = ["default"]  # node group names for query("group", ...)
         self.query_errors = {}  # resource -> exception
         self.submit_scripts = {}  # method -> list of (job_id, [answers]) or exceptions
         self.jobs = {}  # job_id -> list of /wait answers (the last repeats)
@@ -179,6 +180,8 @@ class FakeCluster:
         if resource == "network":
             return [copy.deepcopy(row) for name, row in sorted(self.networks.items())
                     if qfilter is None or _job_matches(row, qfilter)]
+        if resource == "group":
+            return [{"name": name} for name in self.groups]
         if resource == "instance" and qfilter[0] == "=~":
             names = [name for name, rows in self.instances.items() if rows and rows[0] is not None]
             return [{"name": name} for name in sorted(names) if re.match(qfilter[2], name)]

@@ -821,18 +821,30 @@ def test_ganeti_hint(text, code, expected):
     assert expected in ganeti_hint(text, code)
 
 
-def test_an_unresolvable_source_name_is_not_cured_by_name_check(sc):
-    # Ganeti 3.0 and 3.1.0~rc2 resolve the source name on the destination master whatever name_check says
+@pytest.mark.parametrize("version, resolves", [
+    ("3.0.2", True), ("3.1.0~rc2", True), ("3.1.0rc2", True), (None, True), ("3.1.0", False), ("3.1.1", False),
+    ("3.2.0~beta1", False),
+])
+@pytest.mark.parametrize("spec", [{}, {"name_check": False, "destination_name": "other.example.com"}],
+                         ids=["defaults", "renamed-without-name-check"])
+def test_an_unresolvable_source_name_hint_follows_the_destination_version(sc, version, resolves, spec):
+    # up to 3.1.0~rc2 the destination resolves the source name whatever name_check says (ganeti#1841)
+    if version:
+        sc.destination.info["software_version"] = version
+    else:
+        sc.destination.info.pop("software_version", None)
     refused = answer("error", error=["OpPrereqError", ["The given name (%s) does not resolve: Temporary failure in "
                                                        "name resolution" % NAME, "resolver_error"]])
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [refused])]
 
-    err = failure(sc.move(name_check=False, destination_name="other.example.com"))
+    err = failure(sc.move(**spec))
 
     assert err.step == "create"
-    assert "source instance's name %s, even with name_check: false" % NAME in err.hint
-    assert "set name_check: false" not in err.hint
-    assert "ganeti#1841" in err.hint
+    if resolves:
+        assert "source instance's name %s, even with name_check: false" % NAME in err.hint
+        assert "set name_check: false" not in err.hint and "ganeti#1841" in err.hint
+    else:
+        assert "set name_check: false" in err.hint and "1841" not in err.hint
 
 
 def test_an_unresolvable_destination_name_may_skip_the_check():

@@ -209,7 +209,7 @@ def test_an_override_with_a_network_and_its_own_mode_link_or_vlan_is_refused(sc,
     sc.destination.networks = {"net1": network_row("net1", "default")}
     err = _refused(sc, "input", "nics[0] sets network net1 together with %s" % key,
                    nics=[{"network": "net1", key: "x"}])
-    assert "If network is given, no mode or link is allowed" in err.message
+    assert "Ganeti refuses a mode or link next to a network and overwrites a vlan" in err.message
     assert "drop %s from nics[0]" % key in err.hint
     assert _queries(sc.destination, "network") == []
 
@@ -338,16 +338,39 @@ def _with_address(sc, address, network=None):
                                "net2": network_row("net2", "default", subnet="198.51.100.0/24")}
 
 
-@pytest.mark.parametrize("network, nics, words", [
-    ("net1", [{"network": "", "link": "br0"}], "but the NIC is not on it"),
-    (None, [], "but the NIC is not on it"),
-    ("net1", [{"network": "net2"}], "but the NIC is on network net2"),
-], ids=["taken-off-its-network", "plain-nic-in-a-destination-network", "moved-to-another-network"])
-def test_an_address_inside_a_destination_network_its_nic_is_not_on_is_refused(sc, network, nics, words):
+@pytest.mark.parametrize("network, nics", [
+    ("net1", [{"network": "", "link": "br0"}]),
+    (None, []),
+], ids=["taken-off-its-network", "plain-nic-in-a-destination-network"])
+@pytest.mark.parametrize("primary_node", [None, NODE1], ids=["iallocator", "primary-node"])
+def test_an_address_of_a_destination_network_on_a_nic_off_it_is_refused(sc, network, nics, primary_node):
     _with_address(sc, "192.0.2.7", network)
     err = _refused(sc, "destination", "NIC 0 of %s would keep the address 192.0.2.7, which belongs to network net1 "
-                   "on the destination cluster cluster-b.test, %s" % (NAME, words), nics=nics)
-    assert 'nics[0]: {ip: ""}' in err.hint
+                   "on the destination cluster cluster-b.test, but the NIC is not on that network" % NAME,
+                   nics=nics, primary_node=primary_node)
+    assert 'nics[0]: {ip: ""}' in err.hint and "nics[0]: {network: net1}" in err.hint
+
+
+def test_an_address_outside_the_network_its_nic_moves_to_is_refused(sc):
+    _with_address(sc, "192.0.2.7", "net1")
+    err = _refused(sc, "destination", "NIC 0 of %s would keep the address 192.0.2.7, which is not in network net2 "
+                   "(198.51.100.0/24) on the destination cluster cluster-b.test" % NAME, nics=[{"network": "net2"}])
+    assert "nics[0]: {ip: pool}" in err.hint
+
+
+@pytest.mark.parametrize("groups, primary_node, node_group", [
+    (("rack2",), NODE1, "default"),  # Ganeti checks the networks of the primary node's group only
+    ((), NODE1, "default"),  # a network connected to no group conflicts with nothing
+    (("rack2",), None, None),  # the iallocator may choose a node of a group without the network
+], ids=["other-group", "no-group", "iallocator-with-a-group-without-it"])
+def test_an_address_of_a_network_the_node_does_not_see_moves(sc, groups, primary_node, node_group):
+    _with_address(sc, "192.0.2.7")
+    sc.destination.networks["net1"] = network_row("net1", *groups, subnet="192.0.2.0/24")
+    sc.destination.groups = ["default", "rack2"]
+    if node_group:
+        sc.destination.nodes[NODE1] = node_row(NODE1, group=node_group)
+    assert sc.move(primary_node=primary_node).run().state == "moved"
+    assert sc.create_body()["nics"][0]["ip"] == "192.0.2.7"
 
 
 @pytest.mark.parametrize("network, nics", [
@@ -365,3 +388,4 @@ def test_a_plain_address_outside_every_destination_network_moves(sc):
     _with_address(sc, "203.0.113.9")
     assert sc.move().run().state == "moved"
     assert sc.create_body()["nics"][0]["ip"] == "203.0.113.9"
+    assert _queries(sc.destination, "group") == []  # asked only when an address lies in a network

@@ -133,7 +133,8 @@ def test_a_create_refused_by_a_check_after_logging_is_not_a_change(sc):
     # the lab's 3.0 destination logs its iallocator choice, then refuses the NIC's address in CheckPrereq
     refused = answer("error", error=["OpPrereqError", ["The requested IP address (192.0.2.7) belongs to network "
                                                        "net1, but the target NIC does not.", "wrong_input"]],
-                     logs=[log_entry(1, "message", "Selected nodes for instance %s via iallocator hail" % NAME)])
+                     logs=[log_entry(1, "message", " - INFO: Selected nodes for instance %s via iallocator hail"
+                                     % NAME)])
     sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [refused])]
     sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
 
@@ -141,6 +142,21 @@ def test_a_create_refused_by_a_check_after_logging_is_not_a_change(sc):
 
     assert err.step == "create" and "belongs to network net1" in err.message
     assert err.changed is False
+
+
+def test_a_create_refused_after_making_the_disks_is_a_change(sc):
+    # Ganeti's Exec raises OpPrereqError when the OS is missing on the node, after the disks were made
+    refused = answer("error", error=["OpPrereqError", ["OS 'noop' is not available in node 'node1'", "wrong_input"]],
+                     logs=[log_entry(1, "message", " - INFO: Selected nodes for instance %s via iallocator hail"
+                                     % NAME),
+                           log_entry(2, "message", "* creating instance disks..."),
+                           log_entry(3, "message", "adding instance %s to cluster config" % NAME)])
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, [refused])]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW))
+
+    err = failure(sc.move())
+
+    assert err.changed is True
 
 
 def test_a_create_that_failed_while_acting_is_a_change(sc):
