@@ -128,6 +128,26 @@ def test_name_check_is_the_same_on_both_versions(runner, instances, route, name_
         assert name not in source.instances()
 
 
+def test_a_source_name_the_destination_cannot_resolve_fails_even_without_name_check(runner, instances, route):
+    """3.0 and 3.1.0~rc2 resolve the source instance's name on the destination master (ganeti#1841)."""
+    source, destination = route
+    name = "unres-%s.test" % uuid.uuid4().hex[:8]  # in no hosts file: made without Ganeti's name check
+    source.gnt("gnt-instance", "add", "-t", "file", "-o", "noop", "-s", "16M", "--no-name-check", "--no-ip-check",
+               "--no-start", name)
+    instances.made.append(name)
+    jobs = destination.job_count()
+
+    result = runner.playbook(play(move_task(name, connection(source), connection(destination), name_check=False)))
+
+    move = result.registered["move"]
+    assert move["failed"] is True and move["step"] == "create", result
+    assert "(%s) does not resolve" % name in move["msg"]
+    assert "even with name_check: false" in move["msg"] and "ganeti#1841" in move["msg"]
+    assert move["changed"] is False
+    assert destination.job_count() == jobs + 1 and name not in destination.instances()
+    assert source.instances()[name]["admin_state"] == "down"  # untouched
+
+
 @pytest.mark.parametrize("flag, fix", [
     ("--drained=yes", "gnt-node modify --drained=no"),
     ("--offline=yes", "gnt-node add --readd"),
