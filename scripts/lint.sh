@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ansible-lint (production profile, offline) on the shipped playbook and on the
+# ansible-lint (production profile, offline) on the shipped playbook, the roles and on the
 # module's EXAMPLES, extracted into a playbook so that every example task is linted.
 # Runs on a copy of the tree of its own (build/lint/ansible_collections/ganeti/rapi), so that it never
 # disturbs ansible-test's copy.
@@ -28,4 +28,4 @@ with open(root + "/build-lint/module_examples.yml", "w") as handle:
     handle.write("---\n" + yaml.dump(play, Dumper=Indented, sort_keys=False, width=120))
 PY
 ANSIBLE_COLLECTIONS_PATH=$root/build/lint \
-  ansible-lint --offline --profile production playbooks/move_instances.yml build-lint/module_examples.yml
+  ansible-lint --offline --profile production playbooks/move_instances.yml build-lint/module_examples.yml roles/prepare_clusters

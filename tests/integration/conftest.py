@@ -217,7 +217,7 @@ class Runner:
         env.update(extra or {})
         return env
 
-    def playbook(self, plays, inventory=None, args=(), env=None, timeout=1800):
+    def playbook(self, plays, inventory=None, args=(), env=None, timeout=1800, inventory_name="inventory.ini"):
         self.count += 1
         base = self.tmp / ("run%d" % self.count)
         base.mkdir()
@@ -229,7 +229,7 @@ class Runner:
         if inventory is None:
             command += ["-i", "localhost,", "-c", "local"]
         else:
-            inv = base / "inventory.ini"
+            inv = base / inventory_name  # the name tells Ansible the format (.ini, .yml)
             inv.write_text(inventory)
             command += ["-i", str(inv)]
         command += list(args)

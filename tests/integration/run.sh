@@ -7,6 +7,7 @@
 #            tests (both directions, nodes, networks) and the main cases of the suite from 3.0 to 3.1 and from
 #            3.1 to 3.0 (LAB_SOURCE=b)
 #   phase 5: the mixed lab with stock socat: a failed transfer out of 3.0 is cleaned up; 3.1 exports to 3.0
+#   phase 6: the mixed lab unprepared (LAB_PREPARED=0): the prepare_clusters role over SSH, then a move
 # Runs with the python/ansible found on PATH (make integration puts .venv/<line>/bin first: the newest line,
 # whose Python is then controller and module interpreter). With SMOKE_VENV=.venv/<oldest line>, phase 1 ends
 # with one real move (and its re-run) and one shipped-playbook run on that venv's ansible-core and Python.
@@ -19,16 +20,17 @@ PY=${PYTHON:-python3}
 export ANSIBLE_BIN_DIR=${ANSIBLE_BIN_DIR:-$(dirname "$(command -v ansible-playbook)")}
 
 lab_setting() { sed -n "s/^$1=//p" "$LAB_DIR/lab.env" 2>/dev/null; }
-lab_up_with() { # RAPI_CERT FIX_SOCAT_CN [B_GANETI NODES]: (re)start the lab unless it already runs that way
-  local b_ganeti=${3:-3.0} nodes=${4:-1}
+lab_up_with() { # RAPI_CERT FIX_SOCAT_CN [B_GANETI NODES PREPARED]: (re)start the lab unless it runs that way
+  local b_ganeti=${3:-3.0} nodes=${4:-1} prepared=${5:-1}
   if [ -f "$LAB_DIR/lab.env" ] &&
      { [ "$(lab_setting LAB_RAPI_CERT)" != "$1" ] || [ "$(lab_setting LAB_FIX_SOCAT_CN)" != "$2" ] ||
-       [ "$(lab_setting GNT_B_VERSION)" != "$b_ganeti" ] || [ "$(lab_setting LAB_NODES)" != "$nodes" ]; }; then
+       [ "$(lab_setting GNT_B_VERSION)" != "$b_ganeti" ] || [ "$(lab_setting LAB_NODES)" != "$nodes" ] ||
+       [ "$(lab_setting LAB_PREPARED)" != "$prepared" ]; }; then
     "$LAB" down
   fi
   local t0=$SECONDS
   LAB_RAPI_CERT=$1 LAB_FIX_SOCAT_CN=$2 LAB_A_GANETI=3.0 LAB_B_GANETI=$b_ganeti LAB_NODES=$nodes \
-    "$LAB" up > "$LAB_DIR.up.log" 2>&1 || { tail -30 "$LAB_DIR.up.log"; exit 1; }
+    LAB_PREPARED=$prepared "$LAB" up > "$LAB_DIR.up.log" 2>&1 || { tail -30 "$LAB_DIR.up.log"; exit 1; }
   echo "lab up in $((SECONDS - t0)) s: Ganeti $(lab_setting GNT_A_GANETI_VERSION) and" \
        "$(lab_setting GNT_B_GANETI_VERSION), $nodes node(s) each ($(grep -E '^(build_root|up_total) ' \
        "$LAB_DIR/timings" | tr '\n' ' '))"
@@ -49,7 +51,7 @@ cd "$HERE"
 rc=0
 echo "== integration phase 1: lab certificates"
 lab_up_with lab 1
-"$PY" -m pytest -m "not ganeti_cert and not stock_socat and not mixed_lab" -v "$@" . || rc=1
+"$PY" -m pytest -m "not ganeti_cert and not stock_socat and not mixed_lab and not unprepared" -v "$@" . || rc=1
 if [ -n "${SMOKE_VENV:-}" ]; then
   echo "== integration phase 1, smoke: one move on $("$SMOKE_VENV/bin/ansible" --version | head -1)," \
        "$("$SMOKE_VENV/bin/python" -V)"
@@ -73,5 +75,8 @@ LAB_SOURCE=b "$PY" -m pytest -v "$@" "${MAIN_CASES[@]}" || rc=1
 echo "== integration phase 5: the mixed lab with stock socat (LAB_FIX_SOCAT_CN=0)"
 lab_up_with lab 0 3.1 2
 "$PY" -m pytest -m stock_socat -v "$@" . || rc=1
+echo "== integration phase 6: the mixed lab unprepared (LAB_PREPARED=0): the prepare_clusters role"
+lab_up_with lab 0 3.1 2 0
+"$PY" -m pytest -m unprepared -v "$@" . || rc=1
 [ "${KEEP_LAB:-0}" = 1 ] || "$LAB" down
 exit $rc

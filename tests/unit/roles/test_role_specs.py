@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Each role's variables: documented and validated in meta/argument_specs.yml, defaulted in defaults/main.yml."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+import yaml
+
+ROLES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles"))
+
+
+def _load(role, *path):
+    with open(os.path.join(ROLES, role, *path)) as handle:
+        return yaml.safe_load(handle)
+
+
+@pytest.mark.parametrize("role", sorted(os.listdir(ROLES)))
+def test_every_variable_is_documented_with_the_default_it_has(role):
+    options = _load(role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    defaults = _load(role, "defaults", "main.yml") or {}
+    assert set(defaults) == set(options)
+    for name, spec in options.items():
+        assert name.startswith(role + "_"), name
+        assert spec.get("default") == defaults[name], name
+        assert spec.get("description"), name
