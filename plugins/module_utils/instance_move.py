@@ -655,9 +655,7 @@ class InstanceMove:
         rows = self._call(DESTINATION, "preflight", self.destination.query, "network",
                           ["name", "network", "group_list"])
         self._check_addresses(addressed, rows, cluster, primary)
-        # group_list holds (group name, NIC mode, NIC link[, vlan]) per group the network is connected to.
-        groups = dict((row.get("name"), [entry[0] if isinstance(entry, (list, tuple)) else entry
-                                         for entry in row.get("group_list") or []]) for row in rows)
+        groups = dict((row.get("name"), _connected_groups(row)) for row in rows)
         for index, network in wanted:
             connect = ("gnt-network connect --nic-parameters=mode=bridged,link=BRIDGE %s %s on the destination"
                        % (network, (primary or {}).get("group") or "GROUP"))
@@ -693,8 +691,7 @@ class InstanceMove:
                 subnet = ipaddress.ip_network(u"%s" % row.get("network"), strict=False)
             except ValueError:
                 continue
-            groups = [entry[0] if isinstance(entry, (list, tuple)) else entry for entry in row.get("group_list") or []]
-            networks[row.get("name")] = (subnet, groups)
+            networks[row.get("name")] = (subnet, _connected_groups(row))
         all_groups = None
         for index, nic in addressed:
             try:
@@ -1187,6 +1184,11 @@ class InstanceMove:
         self.outcome.jobs = [_job_entry(watch) for watch in self._watches]
         self.outcome.waited_for = [_job_entry(watch) for watch in self._others]
         return self.outcome
+
+
+def _connected_groups(network_row):
+    """The node groups a /2/query/network row's group_list names: (group name, NIC mode, NIC link[, vlan]) each."""
+    return [entry[0] if isinstance(entry, (list, tuple)) else entry for entry in network_row.get("group_list") or []]
 
 
 def _job_entry(watch):
