@@ -133,7 +133,7 @@ def resolves_source_name(info):
     if not match:
         return True
     release = tuple(int(part) for part in match.groups()[:3])
-    return release < (3, 1, 0) or (release == (3, 1, 0) and match.group(4).startswith(("~", "rc", "-rc", "~rc")))
+    return release < (3, 1, 0) or (release == (3, 1, 0) and match.group(4).startswith(("~", "rc", "-rc")))
 
 
 def ganeti_hint(text, code=None, source_name=None):
