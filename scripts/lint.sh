@@ -28,4 +28,5 @@ with open(root + "/build-lint/module_examples.yml", "w") as handle:
     handle.write("---\n" + yaml.dump(play, Dumper=Indented, sort_keys=False, width=120))
 PY
 ANSIBLE_COLLECTIONS_PATH=$root/build/lint \
-  ansible-lint --offline --profile production playbooks/move_instances.yml build-lint/module_examples.yml roles/prepare_clusters
+  ansible-lint --offline --profile production playbooks/move_instances.yml playbooks/prepare_clusters.yml \
+  build-lint/module_examples.yml roles/prepare_clusters

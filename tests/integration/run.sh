@@ -7,7 +7,8 @@
 #            tests (both directions, nodes, networks) and the main cases of the suite from 3.0 to 3.1 and from
 #            3.1 to 3.0 (LAB_SOURCE=b)
 #   phase 5: the mixed lab with stock socat: a failed transfer out of 3.0 is cleaned up; 3.1 exports to 3.0
-#   phase 6: the mixed lab unprepared (LAB_PREPARED=0): the prepare_clusters role over SSH, then a move
+#   phase 6: the mixed lab unprepared (LAB_PREPARED=0): the prepare_clusters role over SSH, then moves
+#   phase 7: the default lab unprepared (3.0 on both sides, one node each): the role, then moves both ways
 # Runs with the python/ansible found on PATH (make integration puts .venv/<line>/bin first: the newest line,
 # whose Python is then controller and module interpreter). With SMOKE_VENV=.venv/<oldest line>, phase 1 ends
 # with one real move (and its re-run) and one shipped-playbook run on that venv's ansible-core and Python.
@@ -44,6 +45,12 @@ MAIN_CASES=(
   "test_move.py::test_check_mode_touches_nothing"
   "test_failures.py::test_controller_killed_mid_move_then_rerun_finishes[export]"
 )
+# The role on the default lab unprepared (Ganeti 3.0 on both sides, one node each): both need the socat fix.
+PREPARE_CASES=(
+  "test_prepare_clusters.py::test_the_checks_flag_the_socat_defect_of_ganeti_3_0"
+  "test_prepare_clusters.py::test_the_role_makes_the_clusters_move_ready"
+  "test_prepare_clusters.py::test_a_move_with_what_the_role_made"
+)
 # a run cut while the destination listens, resumed: to 3.1 here (to 3.0 in phase 1); its rerun waits 180 s
 RESUME_CASE="test_failures.py::test_controller_killed_mid_move_then_rerun_finishes[create]"
 
@@ -78,5 +85,8 @@ lab_up_with lab 0 3.1 2
 echo "== integration phase 6: the mixed lab unprepared (LAB_PREPARED=0): the prepare_clusters role"
 lab_up_with lab 0 3.1 2 0
 "$PY" -m pytest -m unprepared -v "$@" . || rc=1
+echo "== integration phase 7: the default lab unprepared (Ganeti 3.0 both, one node each): the role, then moves"
+lab_up_with lab 0 3.0 1 0
+"$PY" -m pytest -v "$@" "${PREPARE_CASES[@]}" || rc=1
 [ "${KEEP_LAB:-0}" = 1 ] || "$LAB" down
 exit $rc

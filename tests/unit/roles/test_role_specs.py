@@ -31,3 +31,17 @@ def test_every_variable_is_documented_with_the_default_it_has(role):
         assert name.startswith(role + "_"), name
         assert spec.get("default") == defaults[name], name
         assert spec.get("description"), name
+
+
+def test_the_guide_uses_only_variables_the_role_has():
+    """The getting-started guide's prepare.yml: every variable exists, with a value of the documented type."""
+    guide = os.path.join(ROLES, "..", "docs", "docsite", "rst", "getting_started.rst")
+    with open(guide) as handle:
+        text = handle.read()
+    block = text.split("    # prepare.yml\n", 1)[1].split("\n\n", 1)[0]
+    variables = yaml.safe_load("\n".join(line[4:] for line in block.splitlines()))
+    options = _load("prepare_clusters", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    types = {"str": str, "path": str, "bool": bool, "list": list, "int": int}
+    assert variables and set(variables) <= set(options)
+    for name, value in variables.items():
+        assert isinstance(value, types[options[name].get("type", "str")]), name
