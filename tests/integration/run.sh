@@ -58,7 +58,7 @@ cd "$HERE"
 rc=0
 echo "== integration phase 1: lab certificates"
 lab_up_with lab 1
-"$PY" -m pytest -m "not ganeti_cert and not stock_socat and not mixed_lab and not unprepared" -v "$@" . || rc=1
+"$PY" -m pytest -m "not ganeti_cert and not stock_socat and not mixed_lab and not unprepared" -v --durations=10 "$@" . || rc=1
 if [ -n "${SMOKE_VENV:-}" ]; then
   echo "== integration phase 1, smoke: one move on $("$SMOKE_VENV/bin/ansible" --version | head -1)," \
        "$("$SMOKE_VENV/bin/python" -V)"
@@ -84,7 +84,7 @@ lab_up_with lab 0 3.1 2
 "$PY" -m pytest -m stock_socat -v "$@" . || rc=1
 echo "== integration phase 6: the mixed lab unprepared (LAB_PREPARED=0): the prepare_clusters role"
 lab_up_with lab 0 3.1 2 0
-"$PY" -m pytest -m unprepared -v "$@" . || rc=1
+"$PY" -m pytest -m unprepared -v --durations=5 "$@" . || rc=1
 echo "== integration phase 7: the default lab unprepared (Ganeti 3.0 both, one node each): the role, then moves"
 lab_up_with lab 0 3.0 1 0
 "$PY" -m pytest -v "$@" "${PREPARE_CASES[@]}" || rc=1
