@@ -5,7 +5,7 @@
 #   make integration  tests/integration/run.sh on LINE, plus one real move on SMOKE_LINE (brings the lab up and down)
 #   make lint         ansible-lint (production profile) on the shipped playbook and the module examples
 #   make test         sanity, lint, units, integration; stops at the first failure
-#   make docs         HTML docs site into build/docs/html (scripts/docs.sh): module page, guides, failure table
+#   make docs         HTML docs site into build/docs/html (scripts/docs.sh): modules, roles, guides, changelog
 #   make demo | bench | lab-up | lab-down | venv | clean | distclean
 #
 # Venvs live in .venv/<ansible-core line> (scripts/venv.sh), each on its line's own Python (3.11 for 2.16,
@@ -75,8 +75,8 @@ demo:
 	@bash scripts/venv.sh $(LINE) >/dev/null
 	$(WITH_VENV) bash tests/integration/demo.sh
 
-# HTML docs site (antsibull-docs + Sphinx, offline) of a copy of the work tree in build/docs/html; fails if
-# antsibull-docs lint-collection-docs or Sphinx finds a problem. Prints the path of index.html.
+# HTML docs site (antsibull-docs + Sphinx, offline) in build/docs/html, built from the collection tarball of the work
+# tree as installed; fails if antsibull-docs or Sphinx reports a problem. Prints the path of index.html.
 docs:
 	@bash scripts/docs.sh $(LINE)
 

@@ -29,4 +29,4 @@ with open(root + "/build-lint/module_examples.yml", "w") as handle:
 PY
 ANSIBLE_COLLECTIONS_PATH=$root/build/lint \
   ansible-lint --offline --profile production playbooks/move_instances.yml playbooks/prepare_clusters.yml \
-  build-lint/module_examples.yml roles/prepare_clusters
+  build-lint/module_examples.yml roles/prepare_clusters roles/move_instances

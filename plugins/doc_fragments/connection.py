@@ -15,6 +15,7 @@ options:
   source:
     description:
       - How to reach the RAPI of the cluster that holds the instance now.
+      - An environment variable set to an empty string counts as unset.
       - The RAPI user needs the C(write) option in C(/var/lib/ganeti/rapi/users), because a move submits jobs
         and follows them with C(/2/jobs/ID/wait).
     type: dict
@@ -29,8 +30,9 @@ options:
       port:
         description:
           - RAPI port.
-          - Falls back to E(GANETI_SOURCE_PORT), then V(5080).
+          - Falls back to E(GANETI_SOURCE_PORT).
         type: int
+        default: 5080
       username:
         description:
           - RAPI user name.
@@ -60,14 +62,16 @@ options:
       validate_certs:
         description:
           - Verify the server's TLS certificate. Turn off only for throw-away test clusters.
-          - Falls back to E(GANETI_SOURCE_VALIDATE_CERTS), then V(true).
+          - Falls back to E(GANETI_SOURCE_VALIDATE_CERTS).
         type: bool
+        default: true
       request_timeout:
         description:
           - Seconds to wait for one HTTP answer. Job waits use at least 15 s, because the server holds them up
             to 10 s.
-          - Falls back to E(GANETI_SOURCE_REQUEST_TIMEOUT), then V(60).
+          - Falls back to E(GANETI_SOURCE_REQUEST_TIMEOUT).
         type: int
+        default: 60
   destination:
     description:
       - How to reach the RAPI of the cluster the instance moves to.
@@ -114,6 +118,82 @@ options:
           - Seconds to wait for one HTTP answer. Falls back to E(GANETI_DESTINATION_REQUEST_TIMEOUT), then the
             source's setting.
         type: int
+requirements:
+  - requests
+'''
+
+    # The same settings as the module's source (types, defaults, environment variables), as flat options
+    # for plugins. tests/unit/plugins/inventory/test_connection_fragment.py keeps both equal. Of several
+    # env entries Ansible takes the LAST one that is set, so the shared variable comes first.
+    PLUGIN = r'''
+options:
+  host:
+    description:
+      - Host name or IP address of the cluster's master (the cluster name usually works).
+    type: str
+    env:
+      - name: GANETI_SOURCE_HOST
+  port:
+    description:
+      - RAPI port.
+    type: int
+    default: 5080
+    env:
+      - name: GANETI_SOURCE_PORT
+  username:
+    description:
+      - RAPI user name.
+      - E(GANETI_SOURCE_USERNAME) wins over E(GANETI_USERNAME).
+    type: str
+    env:
+      - name: GANETI_USERNAME
+      - name: GANETI_SOURCE_USERNAME
+  password:
+    description:
+      - RAPI password. Mutually exclusive with O(password_file) in the same file; the one the file gives
+        beats the other from the environment.
+      - E(GANETI_SOURCE_PASSWORD) wins over E(GANETI_PASSWORD).
+      - Never shown in host variables or errors.
+    type: str
+    env:
+      - name: GANETI_PASSWORD
+      - name: GANETI_SOURCE_PASSWORD
+  password_file:
+    description:
+      - File whose only non-empty line is the RAPI password, as C(move-instance --src-password-file) reads it.
+        A file with several non-empty lines is refused.
+    type: path
+    env:
+      - name: GANETI_SOURCE_PASSWORD_FILE
+  ca_path:
+    description:
+      - PEM file to verify the server's certificate against.
+      - When it holds the server's own certificate (Ganeti's self-signed C(rapi.pem), whose CN
+        C(ganeti.example.com) matches no host), that exact certificate is pinned and the host name is not
+        checked, as C(move-instance) does. A certificate issued by a CA in this file keeps full host-name
+        verification.
+      - "Extract it on the master with C(openssl x509 -in /var/lib/ganeti/rapi.pem)."
+      - Without it the system's CA store is used.
+    type: path
+    env:
+      - name: GANETI_SOURCE_CA_PATH
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate. Turn off only for throw-away test clusters.
+    type: bool
+    default: true
+    env:
+      - name: GANETI_SOURCE_VALIDATE_CERTS
+  request_timeout:
+    description:
+      - Seconds to wait for one HTTP answer.
+    type: int
+    default: 60
+    env:
+      - name: GANETI_SOURCE_REQUEST_TIMEOUT
+notes:
+  - The connection options and their environment variables are those of the O(ganeti.rapi.ganeti_move_instance#module:source)
+    option of M(ganeti.rapi.ganeti_move_instance). An environment variable set to an empty string counts as unset.
 requirements:
   - requests
 '''

@@ -11,6 +11,12 @@ environment variable (``GANETI_SOURCE_*`` / ``GANETI_DESTINATION_*``), then
 for the source the shared ``GANETI_USERNAME`` / ``GANETI_PASSWORD`` and the
 built-in default, and for the destination the source's resolved value
 (``host`` excepted).
+
+Ansible's argument spec does what it can express (types, the source's
+defaults, environment fallbacks), so ``ansible-doc`` shows the real defaults.
+What it cannot express is resolved here: the destination inheriting the
+source, and ``password`` against ``password_file``, where the one the task
+gives beats the other from the environment.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,92 +25,98 @@ __metaclass__ = type
 
 import os
 
+from ansible.module_utils.errors import AnsibleFallbackNotFound
+
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import (
     DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, RapiClient, read_password_file,
 )
 
-SETTINGS = ("host", "port", "username", "password", "password_file", "ca_path", "validate_certs",
-            "request_timeout")
-SHARED_ENV = {"username": "GANETI_USERNAME", "password": "GANETI_PASSWORD"}
+SIDES = ("source", "destination")
+TYPES = {"host": "str", "port": "int", "username": "str", "password": "str", "password_file": "path",
+         "ca_path": "path", "validate_certs": "bool", "request_timeout": "int"}
+SETTINGS = tuple(TYPES)
+# The source's built-in defaults; the destination inherits the source's values instead.
 DEFAULTS = {"port": DEFAULT_PORT, "validate_certs": True, "request_timeout": DEFAULT_REQUEST_TIMEOUT}
-_TRUE = ("1", "true", "yes", "on", "y")
-_FALSE = ("0", "false", "no", "off", "n")
+SHARED_ENV = {"username": "GANETI_USERNAME", "password": "GANETI_PASSWORD"}
+# Resolved here rather than by the argument spec's fallback (see the module docstring).
+SECRETS = ("password", "password_file")
 
 
 class ConnectionOptionError(ValueError):
     """A connection option is missing or invalid; the text names the side and option."""
 
 
-def connection_argument_spec():
-    """Suboptions of ``source`` and ``destination`` (no defaults: see resolve_connections)."""
-    return dict(
-        host=dict(type="str"),
-        port=dict(type="int"),
-        username=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        password_file=dict(type="path", no_log=False),
-        ca_path=dict(type="path"),
-        validate_certs=dict(type="bool"),
-        request_timeout=dict(type="int"),
-    )
-
-
 def env_name(side, setting):
     return "GANETI_%s_%s" % (side.upper(), setting.upper())
 
 
-def _from_env(side, setting, environ):
-    value = environ.get(env_name(side, setting))
-    if value in (None, "") and side == "source" and setting in SHARED_ENV:
-        value = environ.get(SHARED_ENV[setting])
-    return None if value == "" else value
+def env_names(side, setting):
+    """The environment variables a side's setting falls back to, the first set one winning."""
+    names = [env_name(side, setting)]
+    if side == "source" and setting in SHARED_ENV:
+        names.append(SHARED_ENV[setting])
+    return names
 
 
-def _coerce(side, setting, value):
-    if value is None:
-        return None
-    if setting in ("port", "request_timeout"):
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ConnectionOptionError("%s.%s must be a whole number, got %r" % (side, setting, value))
-        if setting == "port" and not 0 < number < 65536:
-            raise ConnectionOptionError("%s.port must be between 1 and 65535, got %s" % (side, number))
-        if setting == "request_timeout" and number < 1:
-            raise ConnectionOptionError("%s.request_timeout must be at least 1 second, got %s" % (side, number))
-        return number
-    if setting == "validate_certs" and not isinstance(value, bool):
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ConnectionOptionError("%s.validate_certs must be a boolean, got %r" % (side, value))
-    if setting == "host":
-        value = str(value).strip()
-        if not value:
+def non_empty_env_fallback(*names):
+    """Like Ansible's env_fallback, but a variable set to "" counts as unset (AWX injects empty fields so)."""
+    for name in names:
+        if os.environ.get(name, "") != "":
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
+
+def connection_argument_spec(side="source"):
+    """Suboptions of ``source`` or ``destination``: types, the source's defaults, environment fallbacks."""
+    spec = {}
+    for setting in SETTINGS:
+        option = {"type": TYPES[setting]}
+        if setting in SECRETS:
+            option["no_log"] = setting == "password"
+        else:
+            option["fallback"] = (non_empty_env_fallback, env_names(side, setting))
+        if side == "source" and setting in DEFAULTS:
+            option["default"] = DEFAULTS[setting]
+        spec[setting] = option
+    return spec
+
+
+def _check(side, resolved):
+    for setting, low, text in (("port", 1, "between 1 and 65535"), ("request_timeout", 1, "at least 1 second")):
+        value = resolved[setting]
+        if value is not None and (value < low or (setting == "port" and value > 65535)):
+            raise ConnectionOptionError("%s.%s must be %s, got %s" % (side, setting, text, value))
+    if resolved["host"] is not None:
+        resolved["host"] = str(resolved["host"]).strip()
+        if not resolved["host"]:
             raise ConnectionOptionError("%s.host is empty" % side)
-    return value
+
+
+def _secret_from_env(side, setting, environ):
+    for name in env_names(side, setting):
+        if environ.get(name, "") != "":
+            return environ[name]
+    return None
 
 
 def _resolve_side(side, given, environ, inherited):
+    """``given``: the side's options after Ansible's argument spec (fallbacks and defaults applied)."""
     given = given or {}
-    explicit_secrets = [k for k in ("password", "password_file") if given.get(k) not in (None, "")]
-    if len(explicit_secrets) == 2:
+    resolved = dict((setting, given.get(setting)) for setting in SETTINGS)
+    explicit = [k for k in SECRETS if resolved[k] not in (None, "")]
+    if len(explicit) == 2:
         raise ConnectionOptionError("%s: password and password_file are mutually exclusive" % side)
-    resolved = {}
-    for setting in SETTINGS:
-        value = given.get(setting)
-        if value is None or (value == "" and setting != "host"):
-            value = _from_env(side, setting, environ)
-        resolved[setting] = _coerce(side, setting, value)
-    # An explicit password or password_file in the task beats the other one from the environment.
-    if explicit_secrets:
-        other = "password_file" if explicit_secrets[0] == "password" else "password"
+    if explicit:
+        # the one the task gives beats the other from the environment
+        other = "password_file" if explicit[0] == "password" else "password"
         resolved[other] = None
+    else:
+        for setting in SECRETS:
+            resolved[setting] = _secret_from_env(side, setting, environ)
+    _check(side, resolved)
     own_secret = resolved["password"] is not None or resolved["password_file"] is not None
     for setting in SETTINGS:
-        if setting == "host" or (own_secret and setting in ("password", "password_file")):
+        if setting == "host" or (own_secret and setting in SECRETS):
             continue  # a side with its own password (or file) never takes the other side's
         if resolved[setting] is None and inherited is not None:
             resolved[setting] = inherited.get(setting)
@@ -132,8 +144,13 @@ def _resolve_side(side, given, environ, inherited):
     return resolved
 
 
+def resolve_side(side, given, environ=None, inherited=None):
+    """One side's final settings, its password read from its file; ``inherited``: the other side's."""
+    return _resolve_side(side, given, os.environ if environ is None else environ, inherited)
+
+
 def resolve_connections(source, destination, environ=None):
-    """Both sides' final settings, passwords read from their files."""
+    """Both sides' final settings from the validated options, passwords read from their files."""
     environ = os.environ if environ is None else environ
     src = _resolve_side("source", source, environ, None)
     dst = _resolve_side("destination", destination, environ, src)
@@ -151,4 +168,4 @@ def public_summary(side, settings, client):
     """What the results may show of one side: never a credential."""
     return {"host": settings["host"], "port": settings["port"], "username": settings["username"],
             "ca_path": settings["ca_path"], "validate_certs": settings["validate_certs"],
-            "tls": client.tls_mode, "requests": len(client.requests_made)}
+            "tls": client.tls_mode}

@@ -324,7 +324,6 @@ class InstanceMove:
             if watch.side == side and watch.job_id == row["id"]:
                 return watch
         watch = JobWatch(row["id"], side, operation(row))
-        watch.adopted = True
         watch.seen_status = row.get("status")
         self._others.append(watch)
         return watch
@@ -863,7 +862,6 @@ class InstanceMove:
             # instance unless it may stay down for the whole copy.
             export_body["long_sleep"] = True
         export_watch = self._submit(SOURCE, "export", "export", self.source.export_instance, spec.name, export_body)
-        self.outcome.handoff["export_submitted"] = self._wall()
         dst = None
         every_disk = len(sizes)
         if (self._follow(export_watch, "export",
@@ -899,8 +897,6 @@ class InstanceMove:
             watch = self._submit(DESTINATION, "create", "create", self.destination.create_instance, body)
             entry = self._follow(watch, "create", until=is_remote_import)
             if entry is not None:
-                self.outcome.handoff["remote_import_logged"] = entry[1][0] + entry[1][1] / 1000000.0
-                self.outcome.handoff["remote_import_seen"] = self._wall()
                 message = entry[3]
                 if not isinstance(message, dict) or "disks" not in message or "x509_ca" not in message:
                     raise MoveError(DESTINATION, "create", "malformed remote-import log entry", job_id=watch.job_id)
@@ -1192,11 +1188,7 @@ def _connected_groups(network_row):
 
 
 def _job_entry(watch):
-    entry = {"side": watch.side, "id": watch.job_id, "operation": watch.operation, "status": watch.status}
-    if watch.result:
-        entry.update({"received_ts": watch.result.received_ts, "start_ts": watch.result.start_ts,
-                      "end_ts": watch.result.end_ts})
-    return entry
+    return {"side": watch.side, "id": watch.job_id, "operation": watch.operation, "status": watch.status}
 
 
 def _job_list(watches):

@@ -8,7 +8,7 @@
 The server answers ``/wait`` as soon as the job's fields or log change, or
 after about ten seconds with unchanged data, so there is no fixed-interval
 polling: a log entry reaches the caller within one round trip of being
-written.  The fields asked for include the result and timestamps, so a
+written.  The fields asked for include the result, so a
 finished job needs no extra ``GET /2/jobs/ID``.
 """
 
@@ -21,7 +21,7 @@ import time
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 
 FINAL_STATUSES = ("success", "error", "canceled")
-WAIT_FIELDS = ["status", "opstatus", "opresult", "received_ts", "start_ts", "end_ts", "summary"]
+WAIT_FIELDS = ["status", "opstatus", "opresult"]
 # Errors after which the same /wait is simply asked again (RAPI or master
 # daemon restarting, a dropped connection).
 _TRANSIENT_KINDS = ("connection", "timeout")
@@ -63,24 +63,18 @@ class JobFailed(JobError):
     """The job ended with status error or canceled."""
 
     def __init__(self, result):
-        self.result = result
-        self.error_class, self.error_message, self.error_code = result.error()
-        super(JobFailed, self).__init__(self.error_message or "job %s %s" % (result.job_id, result.status),
-                                        result.job_id)
+        message = result.error()[1]
+        super(JobFailed, self).__init__(message or "job %s %s" % (result.job_id, result.status), result.job_id)
 
 
 class JobResult:
-    """A finished job: status, per-opcode status and results, timestamps, log."""
+    """A finished job: status, per-opcode status and results, log."""
 
-    def __init__(self, job_id, status, opstatus, opresult, received_ts, start_ts, end_ts, summary, log):
+    def __init__(self, job_id, status, opstatus, opresult, log):
         self.job_id = job_id
         self.status = status
         self.opstatus = opstatus or []
         self.opresult = opresult or []
-        self.received_ts = timestamp(received_ts)
-        self.start_ts = timestamp(start_ts)
-        self.end_ts = timestamp(end_ts)
-        self.summary = summary
         self.log = log
 
     @property
@@ -102,10 +96,6 @@ class JobResult:
         if self.status == "error":
             return decode_error(self.result)
         return (None, None, None)
-
-    def messages(self):
-        """The plain log messages, in order."""
-        return [entry[3] for entry in self.log if entry[2] == "message"]
 
 
 def decode_error(encoded):
@@ -138,7 +128,6 @@ class JobWatch:
         self.previous_serial = None
         self.result = None
         self.cancelled = False
-        self.adopted = False  # submitted by another run: followed, never acted on
         self.seen_status = None  # the last status seen (by /wait or GET /2/jobs/ID)
 
     @property

@@ -121,7 +121,6 @@ class MoveOutcome:
         self.jobs = []
         self.waited_for = []  # another run's jobs this run waited for
         self.steps = []
-        self.handoff = {}
         self.diff = None  # {"before": ..., "after": ...}
         self.notes = []  # repairs made before the move (e.g. an earlier run's debris removed)
 

@@ -207,7 +207,6 @@ class RapiClient:
         self.request_timeout = request_timeout
         self.side = side
         self.tls_mode = None  # "pinned", "verified", "unverified", once connected
-        self.requests_made = []  # (method, path) of every request, for results and benchmarks
         self._session = session
         self._tls_ready = session is not None
         self.tls12 = True  # offer TLS 1.2 at most until the server refuses it (make_ssl_context)
@@ -321,11 +320,10 @@ class RapiClient:
         kwargs = {"timeout": self._time_left(timeout or self.request_timeout, method, path),
                   "allow_redirects": False}
         if query:
-            kwargs["params"] = dict((k, _query_value(v)) for k, v in query.items())
+            kwargs["params"] = query
         if body is not None:
             kwargs["data"] = json.dumps(body, sort_keys=True)
             kwargs["headers"] = {"Content-Type": "application/json"}
-        self.requests_made.append((method, path))
         try:
             try:
                 response = self._session.request(method, url, **kwargs)
@@ -420,8 +418,8 @@ class RapiClient:
     def post(self, path, query=None, body=None):
         return self.request("POST", path, query=query, body=body)
 
-    def delete(self, path, query=None, timeout=None):
-        return self.request("DELETE", path, query=query, timeout=timeout)
+    def delete(self, path, timeout=None):
+        return self.request("DELETE", path, timeout=timeout)
 
     # ------------------------------------------------------------- resources
     def cluster_info(self):
@@ -454,25 +452,21 @@ class RapiClient:
             raise
         return rows[0] if rows else None
 
-    def get_instance(self, name):
-        """``GET /2/instances/NAME``, or None on 404."""
-        try:
-            return self.get("/2/instances/%s" % _name(name))
-        except RapiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+    def instances(self):
+        """Every instance with its fields, in one request (``GET /2/instances?bulk=1``)."""
+        return self.get("/2/instances", query={"bulk": 1})
 
-    def instance_info_job(self, name, static=True):
-        return self.get("/2/instances/%s/info" % _name(name), query={"static": static})
+    def instance_info_job(self, name):
+        """A job reading the instance's configuration (static: no node is asked)."""
+        return self.get("/2/instances/%s/info" % _name(name), query={"static": 1})
 
-    def prepare_export(self, name, mode="remote"):
-        return self.put("/2/instances/%s/prepare-export" % _name(name), query={"mode": mode})
+    def prepare_export(self, name):
+        return self.put("/2/instances/%s/prepare-export" % _name(name), query={"mode": "remote"})
 
-    def create_instance(self, body, dry_run=False):
+    def create_instance(self, body):
         body = dict(body)
         body["__version__"] = 1
-        return self.post("/2/instances", query={"dry-run": 1} if dry_run else None, body=body)
+        return self.post("/2/instances", body=body)
 
     def export_instance(self, name, body):
         return self.put("/2/instances/%s/export" % _name(name), body=body)
@@ -501,16 +495,6 @@ def _is_ascii(text):
     except UnicodeError:
         return False
     return True
-
-
-def _query_value(value):
-    if value is True:
-        return 1
-    if value is False:
-        return 0
-    if value is None:
-        return ""
-    return value
 
 
 def _name(name):

@@ -210,6 +210,15 @@ notes:
     answers a TLS 1.3 request about 40 ms late (measured on Ganeti 3.0.2, 56 ms against 18 ms per request). A
     server that refuses TLS 1.2 is spoken to in TLS 1.3.
 seealso:
+  - ref: ansible_collections.ganeti.rapi.docsite.failures
+    description: What each failure means, what the module did about it and what to do next.
+  - ref: ansible_collections.ganeti.rapi.docsite.getting_started.preparing
+    description: Preparing the clusters (domain secret, RAPI users, certificates) with the role
+      P(ganeti.rapi.prepare_clusters#role).
+  - ref: ansible_collections.ganeti.rapi.docsite.performance
+    description: What C(make bench) measured, against C(move-instance) on the same clusters.
+  - plugin: ganeti.rapi.instances
+    plugin_type: inventory
   - name: Ganeti RAPI documentation
     description: The Remote API this module uses.
     link: https://docs.ganeti.org/docs/ganeti/3.0/html/rapi.html
@@ -421,11 +430,8 @@ source:
       type: bool
     tls:
       description: How the certificate was checked, V(pinned) (the exact certificate in O(source.ca_path)),
-        V(verified) (chain and host name) or V(unverified).
+        V(verified) (chain and host name) or V(unverified); null when no request reached the side.
       type: str
-    requests:
-      description: Number of RAPI requests sent to this side.
-      type: int
     instance:
       description: Canonical name of the instance on this side.
       type: str
@@ -459,48 +465,32 @@ jobs:
       description: Final job status (V(success), V(error), V(canceled)) or the last one seen (V(queued),
         V(waiting), V(running)).
       type: str
-    received_ts:
-      description: When the cluster received the job (seconds since the epoch).
-      type: float
-    start_ts:
-      description: When it started.
-      type: float
-    end_ts:
-      description: When it ended.
-      type: float
 steps:
-  description: The move's steps and how long each took, in order (preflight, prepare, create, export, import,
-    verify).
+  description: The steps this run went through and how long each took, in order.
   returned: always
   type: list
   elements: dict
   contains:
     name:
-      description: Step name.
+      description:
+        - Step name, one of
+        - V(preflight) reading both clusters and checking the options against them;
+        - V(wait for another run) following another run's jobs on the instance until they end;
+        - V(remove earlier copy) removing the incomplete copy an interrupted run left on the destination;
+        - V(prepare) the source's prepare-export job;
+        - V(create) the destination's remote-import create, until it publishes its endpoints
+          (V(create (attempt 2)) and so on for O(opportunistic_tries));
+        - V(export) the source's export job sending the disks;
+        - V(import) the end of the destination's import;
+        - V(verify) comparing the copy with the source and removing or starting instances.
       type: str
+      sample: preflight
     seconds:
       description: Duration.
       type: float
-handoff:
-  description: Wall-clock timestamps of the hand-off between the clusters, to measure orchestration latency.
-  returned: when a move ran
-  type: dict
-  contains:
-    remote_import_logged:
-      description: When the destination logged its import endpoints.
-      type: float
-    remote_import_seen:
-      description: When this module received them.
-      type: float
-    export_submitted:
-      description: When this module had submitted the export.
-      type: float
-    returned:
-      description: When this module returned its result; compare it with the last RV(jobs[].end_ts).
-      type: float
 start_ts:
   description: When the move started (seconds since the epoch); its deadline is this plus O(timeout), and no job
-    of this run is received by a cluster after it.
+    of this run is received by a cluster after it (compare with the jobs' own C(received_ts) on the clusters).
   returned: always
   type: float
   sample: 1795477559.25
@@ -510,11 +500,19 @@ duration:
   type: float
   sample: 11.2
 side:
-  description: On failure, the side that failed (V(source), V(destination), V(both) or V(input)).
+  description:
+    - On failure, where it failed.
+    - V(source) or V(destination) the cluster that failed or refused.
+    - V(both) a check of both clusters together (for example the instance exists on both).
+    - V(input) the task's options (no cluster was changed).
+    - V(controller) this module itself hit an unexpected error; RV(msg) names it and the traceback is in
+      C(exception) with C(-vvv).
   returned: failed
   type: str
 step:
-  description: On failure, the step that failed.
+  description:
+    - On failure, the step that failed, one of the RV(steps[].name) values, or V(arguments) when an option is
+      invalid.
   returned: failed
   type: str
 job_id:
@@ -525,6 +523,19 @@ ganeti_error:
   description: On failure, Ganeti's own error text, if any.
   returned: failed
   type: str
+diff:
+  description:
+    - In diff mode (C(--diff)), the instance before the move (on the source) and after it (on the destination),
+      with the keys the C(diff_mode) attribute lists. Ansible prints it; it is not meant to be read by tasks.
+  returned: in diff mode, when the instance moves or would move
+  type: dict
+  contains:
+    before:
+      description: The instance on the source cluster.
+      type: dict
+    after:
+      description: The instance as it is (or would be) on the destination cluster.
+      type: dict
 changed:
   description: True when this run created, removed, started or stopped anything (or left a job running that
     will), also when it failed.
@@ -561,8 +572,8 @@ def argument_spec():
         name=dict(type="str", required=True),
         destination_name=dict(type="str"),
         name_check=dict(type="bool", default=True),
-        source=dict(type="dict", required=True, options=connection_argument_spec()),
-        destination=dict(type="dict", required=True, options=connection_argument_spec()),
+        source=dict(type="dict", required=True, options=connection_argument_spec("source")),
+        destination=dict(type="dict", required=True, options=connection_argument_spec("destination")),
         primary_node=dict(type="str"),
         secondary_node=dict(type="str"),
         iallocator=dict(type="str"),
@@ -614,6 +625,8 @@ def main():
     params = module.params
     try:
         src_settings, dst_settings = resolve_connections(params["source"], params["destination"])
+        # Passwords from files or the environment are unknown to Ansible's no_log: mask them too.
+        module.no_log_values.update(s["password"] for s in (src_settings, dst_settings) if s["password"])
         source = make_client("source", src_settings)
         destination = make_client("destination", dst_settings)
     except (ConnectionOptionError, RapiError) as exc:
@@ -645,8 +658,6 @@ def main():
 
     result = dict(changed=outcome.changed, msg=outcome.message, state=outcome.state, evidence=outcome.evidence,
                   instance=instance_summary(outcome.instance, outcome.destination_cluster), **common(outcome))
-    if outcome.handoff:
-        result["handoff"] = dict(outcome.handoff, returned=time.time())
     if module._diff and outcome.diff:
         result["diff"] = outcome.diff
     module.exit_json(**result)

@@ -7,11 +7,20 @@
 Both tools run in the lab's hub namespace and talk to the clusters by name
 (https://cluster-a.test:5080), so neither goes through the host port
 forwards.  Runs alternate between the tools, each on fresh instances of the
-same size.  Writes docs/performance.md.
+same size.  Writes docs/docsite/rst/performance.rst, the collection docs' performance page (RST, rendered by
+``make docs``); the raw results go to build/bench-results.json.
+
+Every figure comes from the clusters and the tools' processes, not from the module's result: job times and log
+lines from Ganeti's job queue, RAPI requests from the RAPI daemons' logs (``lab.sh rapi-log``), and the module's
+return from when its result reached ansible-playbook (callback_plugins/bench_returns.py).
 
 Environment: BENCH_RUNS (5), BENCH_SCENARIOS (comma list of single, big (= big-none,big-gzip-fast),
 parallel8 (= parallel8-forks,parallel8-async), parallel32 (= parallel32-forks,parallel32-async)),
-BENCH_BIG_SIZE (1G), BENCH_OUT (docs/performance.md).
+BENCH_BIG_SIZE (1G), BENCH_OUT (docs/docsite/rst/performance.rst).
+
+    python3 tests/bench/bench.py --report-only [RESULTS.json]
+
+rewrites the page from saved raw results (default build/bench-results.json) without the lab.
 """
 
 import json
@@ -20,6 +29,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +41,7 @@ BIN = os.path.dirname(sys.executable)
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SCENARIOS = os.environ.get("BENCH_SCENARIOS", "single,big,parallel8,parallel32").split(",")
 BIG = os.environ.get("BENCH_BIG_SIZE", "1G")
-OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "docs", "performance.md"))
+OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "docs", "docsite", "rst", "performance.rst"))
 MEASURE = os.path.join(ROOT, "tests", "bench", "measure.py")
 WORK = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "build", "bench-results.json")
@@ -334,68 +344,128 @@ def summary(values):
     return "%.2f (%.2f-%.2f)" % (statistics.median(values), min(values), max(values))
 
 
-def report(scenarios, started, finished):
-    lines = ["# Performance: ganeti_move_instance vs move-instance", "",
-             "Written by `make bench` (`tests/bench/run.sh`) on %s. Both tools ran on the same two-cluster lab "
-             "(`tests/lab`, Ganeti 3.0.2, fake hypervisor, file disks) in one run, alternating, each move on fresh "
-             "instances of the same size. Both ran in the lab's hub namespace and addressed the clusters by name, "
-             "so neither went through the host port forwards. Every disk holds random bytes in its first half and zeros "
-             "after. Figures are medians with (min-max) over the runs; the async variant polls with "
-             "`async_status` every second."
-             % time.strftime("%Y-%m-%d", time.gmtime(started)), "",
-             "Machine: %s, %d CPUs, %.1f GiB memory, Python %s, ansible-core %s. Bench wall time: %.0f s." % (
-                 platform.platform(), os.cpu_count(), _mem_gib(), platform.python_version(), _ansible_version(),
-                 finished - started), "",
-             "Reproduce: `make bench` (or `BENCH_RUNS=5 BENCH_SCENARIOS=single,big,parallel8,parallel32 "
-             "bash tests/bench/run.sh`).", "",
-             "| scenario | tool | runs ok | wall s | ratio module/move-instance (medians) | controller CPU s | peak RSS MiB "
-             "| RAPI requests per move | jobs per move | hand-off ms (remote-import -> export received) "
-             "| last job end -> return ms | last job end -> tool exit ms | moves whose import Ganeti noticed late |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+LABEL = "ansible_collections.ganeti.rapi.docsite.performance"
+HEADER = ["..",
+          "  Copyright (c) 2026, ganeti.rapi contributors",
+          "  GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or "
+          "https://www.gnu.org/licenses/gpl-3.0.txt)",
+          "  SPDX-License-Identifier: GPL-3.0-or-later", "",
+          ".. Written by make bench (tests/bench/bench.py): run it again rather than editing the figures by hand.", ""]
+
+
+def heading(title, char, label=None):
+    """An RST section title, with the label other pages link to."""
+    lines = [".. _%s:" % label, ""] if label else []
+    rule = char * len(title)
+    return lines + ([rule] if char == "=" else []) + [title, rule, ""]
+
+
+def table(header, rows, widths=None):
+    """An RST list-table (cells are RST text; an empty cell stays empty)."""
+    lines = [".. list-table::", "   :header-rows: 1"]
+    if widths:
+        lines.append("   :widths: %s" % " ".join(str(width) for width in widths))
+    lines.append("")
+    for row in [header] + rows:
+        for position, cell in enumerate(row):
+            lines.append(("   * - " if position == 0 else "     - ") + cell if cell != "" else
+                         ("   * -" if position == 0 else "     -"))
+    return lines + [""]
+
+
+def machine():
+    return {"platform": platform.platform(), "cpus": os.cpu_count(), "mem_gib": _mem_gib(),
+            "python": platform.python_version(), "ansible_core": _ansible_version()}
+
+
+def render(scenarios, started, finished, host):
+    """The report page (RST, an antsibull-docs extra docs page) for the results of one bench run."""
+    lines = HEADER + [".. _%s:" % LABEL, ""] + heading("Performance: ganeti_move_instance vs move-instance", "=") + [
+        "Written by ``make bench`` (``tests/bench/run.sh``) on %s. Both tools ran on the same two-cluster lab "
+        "(``tests/lab``, Ganeti 3.0.2, fake hypervisor, file disks) in one run, alternating, each move on fresh "
+        "instances of the same size. Both ran in the lab's hub namespace and addressed the clusters by name, so "
+        "neither went through the host port forwards. Every disk holds random bytes in its first half and zeros "
+        "after. Figures are medians with (min-max) over the runs; the async variant polls with "
+        ":ansplugin:`ansible.builtin.async_status#module` every second."
+        % time.strftime("%Y-%m-%d", time.gmtime(started)), "",
+        "Machine: %s, %d CPUs, %.1f GiB memory, Python %s, ansible-core %s. Bench wall time: %.0f s." % (
+            host["platform"], host["cpus"], host["mem_gib"], host["python"], host["ansible_core"],
+            finished - started), "",
+        "Reproduce: ``make bench`` (or ``BENCH_RUNS=5 BENCH_SCENARIOS=single,big,parallel8,parallel32 "
+        "bash tests/bench/run.sh``). Every figure comes from the clusters and the tools' processes, not from the "
+        "module's result: job times and log lines from Ganeti's job queue (``gnt-job list``, ``/2/jobs/ID``), "
+        "RAPI requests from the RAPI daemons' logs, the module's return from the time its result reached "
+        "``ansible-playbook`` (``tests/bench/callback_plugins``).", ""]
+    header = ["scenario", "tool", "runs ok", "wall s", "ratio module/move-instance (medians)", "controller CPU s",
+              "peak RSS MiB", "RAPI requests per move", "jobs per move",
+              "hand-off ms (remote-import -> export received)", "last job end -> return ms",
+              "last job end -> tool exit ms", "moves whose import Ganeti noticed late"]
+    rows = []
     for item in scenarios:
         res = item["results"]
         walls = dict((tool, [r["wall"] for r in runs if r["ok"]]) for tool, runs in res.items())
         ratio = "-"
         if walls["module"] and walls["move-instance"]:
             ratio = "%.2f" % (statistics.median(walls["module"]) / statistics.median(walls["move-instance"]))
-        via = ", module via %s" % item["mode"] if item["count"] > 1 else ""
-        label = "%s: %d x %s%s, compress %s" % (item["label"], item["count"], item["size"], via, item["compress"])
         for tool in ("module", "move-instance"):
             runs = res[tool]
             good = [r for r in runs if r["ok"]]
             moves = [m for r in good for m in r.get("phases", [])]
             late = sum(1 for m in moves if m.get(LATE_KEY, 0) > 1.0)
-            lines.append("| %s | %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |" % (
-                label, tool, len(good), len(runs), summary([r["wall"] for r in good]),
-                ratio if tool == "module" else "",
-                summary([r["user"] + r["sys"] for r in good]), summary([r["maxrss_kb"] / 1024.0 for r in good]),
-                summary([r["rapi_per_move"] for r in good]), summary([r["jobs_per_move"] for r in good]),
-                summary([x for r in good for x in r["handoff_ms"]]),
-                summary([x for r in good for x in r.get("return_ms", [])]), summary([r["tail_ms"] for r in good]),
-                late, len(moves)))
-    lines += ["", "move-instance 3.0.2 crashes with more than one instance (`any() takes exactly one argument`); the "
-              "parallel rows use the lab's copy with that one expression fixed (`tests/lab/lib/patch-move-instance.py`"
-              ", `--parallel=N`). The single-instance rows use the installed tool with `--opportunistic-tries=0`, "
-              "without which it crashes.", "",
-              "Controller CPU is that of the whole tool process tree (ansible-playbook with its workers and "
-              "modules; move-instance with its threads), from getrusage of the children. Peak RSS is that of the "
-              "largest single process in the tree (getrusage reports no sum): for the module with forks each "
-              "move runs in a process of its own, so the controller's total is larger than the figure shown.",
-              ""] + like_for_like(scenarios) + ANALYSIS + phase_tables(scenarios)
-    with open(OUT, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-    log("wrote %s" % OUT)
+            rows.append([scenario_title(item), tool, "%d/%d" % (len(good), len(runs)),
+                         summary([r["wall"] for r in good]), ratio if tool == "module" else "",
+                         summary([r["user"] + r["sys"] for r in good]),
+                         summary([r["maxrss_kb"] / 1024.0 for r in good]),
+                         summary([r["rapi_per_move"] for r in good]), summary([r["jobs_per_move"] for r in good]),
+                         summary([x for r in good for x in r["handoff_ms"]]),
+                         summary([x for r in good for x in r.get("return_ms", [])]),
+                         summary([r["tail_ms"] for r in good]), "%d/%d" % (late, len(moves))])
+    lines += table(header, rows)
+    lines += [
+        "move-instance 3.0.2 crashes with more than one instance (``any() takes exactly one argument``); the "
+        "parallel rows use the lab's copy with that one expression fixed (``tests/lab/lib/patch-move-instance.py``, "
+        "``--parallel=N``). The single-instance rows use the installed tool with ``--opportunistic-tries=0``, "
+        "without which it crashes.", "",
+        "Controller CPU is that of the whole tool process tree (ansible-playbook with its workers and modules; "
+        "move-instance with its threads), from getrusage of the children. Peak RSS is that of the largest single "
+        "process in the tree (getrusage reports no sum): for the module with forks each move runs in a process of "
+        "its own, so the controller's total is larger than the figure shown.", ""]
+    lines += like_for_like(scenarios) + ANALYSIS + phase_tables(scenarios)
+    return "\n".join(wrapped(lines)).rstrip("\n") + "\n"
 
 
-ANALYSIS = [
-    "## Where the time goes", "",
+def wrapped(lines, width=118):
+    """Paragraphs and bullets (not table cells or directives) wrapped, so that a new report diffs line by line."""
+    out = []
+    for line in lines:
+        if len(line) <= width or line.startswith((" ", "..")):
+            out.append(line)
+        else:
+            out += textwrap.wrap(line, width, subsequent_indent="  " if line.startswith("- ") else "",
+                                 break_long_words=False, break_on_hyphens=False)
+    return out
+
+
+def scenario_title(item):
+    via = ", module via %s" % item["mode"] if item["count"] > 1 else ""
+    return "%s: %d x %s%s, compress %s" % (item["label"], item["count"], item["size"], via, item["compress"])
+
+
+def report(scenarios, started, finished, out=OUT, host=None):
+    text = render(scenarios, started, finished, host or machine())
+    with open(out, "w") as handle:
+        handle.write(text)
+    log("wrote %s" % out)
+
+
+ANALYSIS = heading("Where the time goes", "-", LABEL + ".analysis") + [
     "The phase tables at the end split every move by the jobs' own timestamps. Most of a move is Ganeti's own "
     "timeline, the same for both tools, paced by how Ganeti's master follows its import/export daemons "
-    "(`ImportExportLoop` in `ganeti/masterd/instance.py`): right after starting a daemon it finds no status yet and "
-    "looks again only 3 s later, then every second until the peer connects, then every 5 s while data flows. Hence "
-    "the ~3.3 s between the destination's \"preparing remote import\" and its endpoints, the ~3.5 s between the "
-    "export's start and \"finished sending data\" for 64 MiB that cross in 0.7 s, and a destination job that ends "
-    "up to 5 s after its data arrived (last column of the table above: such a single run takes ~2.5 s longer, "
+    "(``ImportExportLoop`` in ``ganeti/masterd/instance.py``): right after starting a daemon it finds no status yet "
+    "and looks again only 3 s later, then every second until the peer connects, then every 5 s while data flows. "
+    "Hence the ~3.3 s between the destination's \"preparing remote import\" and its endpoints, the ~3.5 s between "
+    "the export's start and \"finished sending data\" for 64 MiB that cross in 0.7 s, and a destination job that "
+    "ends up to 5 s after its data arrived (last column of the table above: such a single run takes ~2.5 s longer, "
     "whichever tool runs it). Each job also waits 0.2-0.5 s for luxid to start its process, one job after the "
     "other on each cluster, and luxid runs at most 20 jobs per cluster at once. No RAPI client shortens any of "
     "this.", "",
@@ -411,14 +481,14 @@ ANALYSIS = [
     "shorten: ansible-playbook needs ~0.8 s to reach the task and the module ~0.2 s to import Ansible's module "
     "code and requests, so its first job reaches the source ~1.3 s after the start, move-instance's ~0.4 s. The "
     "\"last job end -> return\" of the module is when its result reached ansible-playbook (the callback in "
-    "`tests/bench/callback_plugins`): it includes Ansible's own handling of the result (the module process "
+    "``tests/bench/callback_plugins``): it includes Ansible's own handling of the result (the module process "
     "exiting, its temporary directory removed, the result passed to the controller), and with 8 or 32 forks on two "
     "busy CPUs the controller takes its time to collect them; move-instance returns once, when it exits.", "",
     "Controller CPU is where the module is clearly ahead with forks: ~0.6x move-instance's CPU seconds for 8 and "
     "32 moves (its memory is spread over one process per fork, so the peak RSS column does not compare totals). "
     "The async variant costs more CPU and time than forks: Ansible starts the moves of a loop one after the other "
     "(~0.3 s each, so the 32nd starts ~10 s after the first; see \"tool start -> prepare-export received\") and "
-    "every `async_status` poll is a process of its own.",
+    "every :ansplugin:`ansible.builtin.async_status#module` poll is a process of its own.",
     "", "Targets missed, where the time goes and what would close the gap:", "",
     "- Single move at most 0.9x: Ganeti's phases alone (prepare-export job, create to endpoints, export to its "
     "end) take ~8.5 s of move-instance's ~9.7 s in the runs where the import was noticed in time, 0.88x, and every "
@@ -441,12 +511,13 @@ ANALYSIS = [
     "hand-offs take up to seconds for both tools.",
     "- Last job end to return under 100 ms: after the last job the module waits for one long-poll answer and sends "
     "one request. When the source ends last that request is cheap; when the destination ends last it reads the "
-    "new instance with its run status, which Ganeti fetches live from the node (~100 ms): the module's own time "
-    "stamp (`handoff.returned`, added after this run) put two such single moves at 156 and 164 ms. What the "
-    "table shows on top is Ansible's handling of the result (the module process exiting, its temporary directory "
-    "removed, the result handed to the controller), which grows with the number of forks on two busy CPUs; with "
-    "32 async moves a few results came more than 10 s late (not investigated further). What would close it: "
-    "reading the destination without its live run status, i.e. no `instance.status` in the result.",
+    "new instance with its run status, which Ganeti fetches live from the node (~100 ms): a time stamp the "
+    "module took just before returning (measured after this run) put two such single moves at 156 and 164 ms. "
+    "What the table shows on top is Ansible's handling of the result (the module process exiting, its temporary "
+    "directory removed, the result handed to the controller), which grows with the number of forks on two busy "
+    "CPUs; with 32 async moves a few results came more than 10 s late (not investigated further). What would "
+    "close it: reading the destination without its live run status, i.e. no "
+    ":ansretval:`ganeti.rapi.ganeti_move_instance#module:instance.status` in the result.",
     "- RAPI requests: fewer than move-instance per move everywhere but with 32 moves via forks (40.3 against "
     "39.6): there the module's source jobs wait longer in luxid's queue (it submits instance-info and "
     "prepare-export together) and their long polls return every 10 s while they wait. Jobs per move: 4 for both.",
@@ -484,29 +555,27 @@ def like_for_like(scenarios):
 
 def phase_tables(scenarios):
     """Per scenario, the median seconds of each phase of a move, from the jobs' timestamps, for both tools."""
-    lines = ["## Phases of a move, from the jobs' timestamps", "",
-             "Median seconds per move over every move of every successful run (`tests/bench/bench.py`, "
-             "`phases()`): the job's received/start/end times and the times of its log lines.", ""]
+    lines = heading("Phases of a move, from the jobs' timestamps", "-", LABEL + ".phases") + [
+        "Median seconds per move over every move of every successful run (``tests/bench/bench.py``, "
+        "``phases()``): the job's received/start/end times and the times of its log lines, as Ganeti's job queue "
+        "reports them.", ""]
     for item in scenarios:
         res = item["results"]
         moves = dict((tool, [m for r in res[tool] if r["ok"] for m in r.get("phases", [])]) for tool in res)
         if not moves["module"] and not moves["move-instance"]:
             continue
-        via = ", module via %s" % item["mode"] if item["count"] > 1 else ""
-        lines += ["### %s: %d x %s%s, compress %s" % (item["label"], item["count"], item["size"], via,
-                                                      item["compress"]), "",
-                  "| phase | module s | move-instance s |", "| --- | --- | --- |"]
-        keys = list((moves["module"] or moves["move-instance"])[0])
-        for key in keys:
-            cells = []
+        rows = []
+        for key in list((moves["module"] or moves["move-instance"])[0]):
+            cells = [key]
             for tool in ("module", "move-instance"):
                 values = [m[key] for m in moves[tool] if m.get(key) is not None]
                 if key == RETURN_KEY and tool == "move-instance":
                     # one process for every move: it returns once, after the run's last job
                     values = [r["tail_ms"] / 1000.0 for r in res[tool] if r["ok"] and r.get("tail_ms") is not None]
                 cells.append("%.3f" % statistics.median(values) if values else "-")
-            lines.append("| %s | %s | %s |" % (key, cells[0], cells[1]))
-        lines.append("")
+            rows.append(cells)
+        lines += heading(scenario_title(item), "~") + table(["phase", "module s", "move-instance s"], rows,
+                                                            widths=[60, 20, 20])
     return lines
 
 
@@ -550,18 +619,19 @@ def main():
             done.append(scenario(*plan[name]))
             report(done, started, time.time())
     with open(RESULTS, "w") as handle:
-        json.dump({"started": started, "finished": time.time(), "scenarios": done}, handle, indent=1)
+        json.dump({"started": started, "finished": time.time(), "machine": machine(), "scenarios": done}, handle,
+                  indent=1)
 
 
-def report_only():
-    """Rewrite the report from the last run's raw results (build/bench-results.json)."""
-    with open(RESULTS) as handle:
+def report_only(path=RESULTS):
+    """Rewrite the report from a run's raw results (build/bench-results.json by default)."""
+    with open(path) as handle:
         saved = json.load(handle)
-    report(saved["scenarios"], saved["started"], saved["finished"])
+    report(saved["scenarios"], saved["started"], saved["finished"], host=saved.get("machine"))
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--report-only"]:
-        report_only()
+    if sys.argv[1:2] == ["--report-only"] and len(sys.argv) <= 3:
+        report_only(*sys.argv[2:])
     else:
         main()

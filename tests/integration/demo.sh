@@ -37,13 +37,13 @@ $(for n in "${NAMES[@]}"; do echo "    $n:"; done)
   vars:
     ansible_connection: local
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
-    ganeti_source:
+    move_instances_source:
       host: 127.0.0.1
       port: $GNT_A_RAPI_LOCAL_PORT
       username: $GNT_A_RAPI_USER
       password_file: $GNT_A_RAPI_PASSWORD_FILE
       ca_path: $GNT_A_CA_FILE
-    ganeti_destination:
+    move_instances_destination:
       host: 127.0.0.1
       port: $GNT_B_RAPI_LOCAL_PORT
       ca_path: $GNT_B_CA_FILE

@@ -20,7 +20,9 @@ def test_built_tarball_installs_and_runs(runner, instances, cluster_a, cluster_b
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert "plugins/modules/ganeti_move_instance.py" in names
-    assert "meta/runtime.yml" in names and "playbooks/move_instances.yml" in names
+    assert {"meta/runtime.yml", "playbooks/move_instances.yml", "meta/execution-environment.yml",
+            "meta/ee-requirements.txt", "meta/ee-bindep.txt", "extensions/awx/credential_types.yml",
+            "examples/execution-environment/execution-environment.yml", "docs/docsite/rst/awx.rst"} <= set(names), names
     assert not [n for n in names if n.startswith((".venv", "build/", "tests/output", ".git/"))], names
 
     target = tmp_path / "collections"

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, ganeti.rapi contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Trust on the real lab: cluster identity, names, evidence, deadlines and concurrent runs (docs/failures.md).
+"""Trust on the real lab: cluster identity, names, evidence, deadlines and concurrent runs (docs/docsite/rst/failures.rst).
 
 Each test asserts both clusters' end state (instance lists, run state, disk
 bytes), the job counts, and the words of msg an operator acts on.

@@ -43,11 +43,8 @@ def test_happy_path_moves_and_reports(sc):
         ("destination", CREATE_JOB, "create", "success"),
         ("source", EXPORT_JOB, "export", "success"),
     ]
-    assert outcome.jobs[0]["end_ts"] == 1700000009.0
     assert [s["name"] for s in outcome.steps] == ["preflight", "prepare", "create", "export", "import", "verify"]
     assert all(s["seconds"] >= 0 for s in outcome.steps)
-    assert outcome.handoff == {"remote_import_logged": 1700000000.25, "remote_import_seen": 1800000000.0,
-                               "export_submitted": 1800000000.0}
     # nothing removed or restarted
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
 
@@ -89,7 +86,7 @@ def test_create_body(sc):
     assert "pnode" not in body and "snode" not in body
 
 
-def test_export_body_and_order(sc):
+def test_export_body_and_no_request_delays_the_hand_off(sc):
     sc.move(compress="gzip").run()
     body = sc.export_body()
 
@@ -105,11 +102,12 @@ def test_export_body_and_order(sc):
         "priority": -10,  # ahead of queued jobs: the destination already waits for it
     }
     assert [type(disk[1]) for disk in body["destination"]] == [int, int]
-    # the export is submitted right after the destination published its endpoints, not before
+    # The body carries the endpoints, so the export can only follow their /wait; what can go wrong is a
+    # request in between, while the destination listens with a connect timeout.
     events = [e[:3] for e in sc.events]
     remote_import_wait = [i for i, e in enumerate(events) if e[:2] == ("destination", "wait")][1]
     export = events.index(("source", "export_instance", NAME))
-    assert export == remote_import_wait + 1
+    assert events[remote_import_wait + 1:export] == []
 
 
 def _after_export_end(sc):
@@ -138,8 +136,7 @@ def test_without_per_disk_lines_the_destination_is_checked_after_the_export(sc):
     outcome = sc.move().run()
 
     assert outcome.state == "moved"
-    assert _after_export_end(sc) == [("source", "query_instance", NAME), ("destination", "wait", CREATE_JOB),
-                                     ("destination", "query_instance", NAME)]
+    assert ("destination", "query_instance", NAME) in _after_export_end(sc)
 
 
 def test_a_destination_job_still_running_is_followed_after_the_source_is_checked(sc):
@@ -152,8 +149,9 @@ def test_a_destination_job_still_running_is_followed_after_the_source_is_checked
     outcome = sc.move().run()
 
     assert outcome.state == "moved"
-    assert _after_export_end(sc) == [("source", "query_instance", NAME), ("destination", "wait", CREATE_JOB),
-                                     ("destination", "wait", CREATE_JOB), ("destination", "query_instance", NAME)]
+    after = _after_export_end(sc)
+    assert after[0] == ("source", "query_instance", NAME)  # before following the destination job
+    assert after[-1] == ("destination", "query_instance", NAME)  # once that job has ended
 
 
 def test_a_disk_that_failed_to_arrive_is_reported_after_the_export_ends(sc):
@@ -218,8 +216,9 @@ def test_primary_and_secondary_node(sc):
     assert body["snode"] == "node2.cluster-b.test"
     assert body["disk_template"] == "drbd"
     assert "iallocator" not in body
-    assert [call[2] for call in sc.destination.called("query") if call[1] == "node"] == [
-        ["=", "name", "node1.cluster-b.test"], ["=", "name", "node2.cluster-b.test"]]
+    # both nodes were checked on the destination
+    assert sorted(call[2][2] for call in sc.destination.called("query") if call[1] == "node") == [
+        "node1.cluster-b.test", "node2.cluster-b.test"]
 
 
 def test_params_are_merged_over_the_instance_values(sc):
@@ -492,8 +491,8 @@ def test_create_job_success_without_remote_import_fails_instead_of_hanging(sc):
     assert (err.side, err.step, err.job_id) == ("destination", "create", CREATE_JOB)
     assert "remote-import" in err.message
     assert sc.source.called("export_instance") == []
-    assert [c for c in sc.destination.called("wait") if c[1] == CREATE_JOB] == [
-        ("wait", CREATE_JOB, None), ("wait", CREATE_JOB, 1)]
+    # followed to its end (two answers), then never asked again
+    assert len([c for c in sc.destination.called("wait") if c[1] == CREATE_JOB]) == 2
     assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
 
 
@@ -919,9 +918,9 @@ def test_export_submission_that_may_have_reached_the_cluster_touches_nothing(sc)
 
 
 # No export job of this run exists, so a stopped source was stopped by someone else: not started.
-@pytest.mark.parametrize("source_now, restarted", [(SOURCE_ROW, False), (SOURCE_ROW_STOPPED, False)],
+@pytest.mark.parametrize("source_now", [SOURCE_ROW, SOURCE_ROW_STOPPED],
                          ids=["source-still-running", "source-stopped-by-someone-else"])
-def test_export_connect_timeout_recovers_normally(sc, source_now, restarted):
+def test_export_connect_timeout_recovers_normally(sc, source_now):
     # A connect timeout: the request never left this host, no export job exists.
     sc.source.submit_scripts["export_instance"] = [
         RapiError("connecting to https://cluster-a.test:5080 timed out after 60s", kind="timeout",
@@ -941,13 +940,8 @@ def test_export_connect_timeout_recovers_normally(sc, source_now, restarted):
     assert events.index(("destination", "remove_instance", NAME)) > max(
         i for i, e in enumerate(events) if e[:3] == ("destination", "wait", CREATE_JOB))
     assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
-    expected = ["removed the incomplete destination instance %s (job %s)" % (NAME, REMOVE_JOB)]
-    if restarted:
-        assert sc.source.called("startup_instance") == [("startup_instance", NAME)]
-        expected.append("started the source instance %s again (job %s)" % (NAME, STARTUP_JOB))
-    else:
-        assert sc.source.called("startup_instance") == []
-    assert err.recovery == expected
+    assert sc.source.called("startup_instance") == []
+    assert err.recovery == ["removed the incomplete destination instance %s (job %s)" % (NAME, REMOVE_JOB)]
 
 
 def test_unexpected_exception_becomes_a_controller_error_and_still_recovers(sc):

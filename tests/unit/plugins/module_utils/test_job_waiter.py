@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.ganeti.rapi.plugins.module_utils.job_logs import messages
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import (
     WAIT_FIELDS, Deadline, JobFailed, JobLost, JobResult, JobTimeout, JobWaiter, JobWatch, decode_error,
 )
@@ -49,7 +50,6 @@ def test_log_entries_once_each_in_serial_order_despite_overlaps():
     assert all(c["job_id"] == 17 and c["fields"] == WAIT_FIELDS for c in client.calls)
     assert watch.result.succeeded
     assert watch.result.result == "done"
-    assert watch.result.messages() == ["one", "two", "three", "four", "five", "six"]
 
 
 def test_unchanged_answers_keep_waiting_until_final():
@@ -131,8 +131,7 @@ def test_null_status_is_job_lost(lost_answer):
     watch = JobWatch(55)
     with pytest.raises(JobLost) as info:
         waiter.wait(watch)
-    assert info.value.job_id == 55
-    assert "55" in str(info.value)
+    assert "job 55 is unknown to the cluster" in str(info.value)
 
 
 def test_cant_load_job_file_is_job_lost():
@@ -140,7 +139,7 @@ def test_cant_load_job_file_is_job_lost():
                                                path="/2/jobs/56/wait")])
     with pytest.raises(JobLost) as info:
         waiter.wait(JobWatch(56))
-    assert info.value.job_id == 56
+    assert "job 56 is unknown to the cluster" in str(info.value)
     assert "Can't load job file" in str(info.value)
     assert clock.sleeps == []  # not retried
     assert len(client.calls) == 1
@@ -205,7 +204,6 @@ def test_deadline_expiry_is_job_timeout():
     with pytest.raises(JobTimeout) as info:
         waiter.wait(watch)
 
-    assert info.value.job_id == 77
     assert "job 77 was running when the timeout" in str(info.value)
     assert "30s" in str(info.value)
     assert len(client.calls) == 3
@@ -240,7 +238,8 @@ def test_http_timeout_covers_the_server_hold():
     assert client.calls[0]["timeout"] == 40
 
 
-def test_result_raises_job_failed_with_decoded_error():
+def test_result_raises_job_failed_in_ganetis_words():
+    # the recovery reports a failed remove or startup with this text
     error = ["OpPrereqError", ["Instance 'x' already exists", "already_exists"]]
     waiter, client, clock = _waiter([answer("error", error=error, logs=[log_entry(1, "message", "checking")])])
     watch = JobWatch(90)
@@ -248,13 +247,8 @@ def test_result_raises_job_failed_with_decoded_error():
     with pytest.raises(JobFailed) as info:
         waiter.result(watch)
 
-    failed = info.value
-    assert failed.job_id == 90
-    assert failed.error_class == "OpPrereqError"
-    assert failed.error_message == "Instance 'x' already exists"
-    assert failed.error_code == "already_exists"
-    assert str(failed) == "Instance 'x' already exists"
-    assert failed.result.log == [log_entry(1, "message", "checking")]
+    assert str(info.value) == "Instance 'x' already exists"
+    assert watch.result.log == [log_entry(1, "message", "checking")]
 
 
 def test_result_returns_the_successful_result():
@@ -262,9 +256,6 @@ def test_result_returns_the_successful_result():
     result = waiter.result(JobWatch(91))
     assert isinstance(result, JobResult)
     assert result.result == [True, [True]]
-    assert result.received_ts == 1700000000.0
-    assert result.start_ts == 1700000001.5
-    assert result.end_ts == 1700000009.0
 
 
 def test_canceled_job():
@@ -276,8 +267,7 @@ def test_canceled_job():
 
     assert watch.result.status == "canceled"
     assert not watch.result.succeeded
-    assert info.value.error_class == "JobCanceled"
-    assert info.value.error_message == "the job was canceled"
+    assert str(info.value) == "the job was canceled"
 
 
 # ---------------------------------------------------------------- decoding
@@ -292,20 +282,19 @@ def test_decode_error_shapes():
 
 def test_job_result_error_picks_the_failed_opcode():
     result = JobResult(5, "error", ["success", "error"],
-                       [["node1"], ["OpExecError", ["Disk 1 failed"]]], None, None, None, None, [])
+                       [["node1"], ["OpExecError", ["Disk 1 failed"]]], [])
     assert result.error() == ("OpExecError", "Disk 1 failed", None)
 
-    result = JobResult(5, "error", ["error"], [["OpPrereqError", ["Invalid handshake", "wrong_input"]]],
-                       None, None, None, None, [])
+    result = JobResult(5, "error", ["error"], [["OpPrereqError", ["Invalid handshake", "wrong_input"]]], [])
     assert result.error() == ("OpPrereqError", "Invalid handshake", "wrong_input")
 
     # no per-opcode status: fall back to the first result
-    result = JobResult(5, "error", None, [["OpExecError", ["boom"]]], None, None, None, None, [])
+    result = JobResult(5, "error", None, [["OpExecError", ["boom"]]], [])
     assert result.error() == ("OpExecError", "boom", None)
 
-    assert JobResult(5, "success", ["success"], [1], None, None, None, None, []).error() == (None, None, None)
+    assert JobResult(5, "success", ["success"], [1], []).error() == (None, None, None)
 
 
-def test_job_result_messages_skip_other_entry_types():
+def test_log_messages_skip_other_entry_types():
     log = [log_entry(1, "message", "a"), log_entry(2, "remote-import", {"disks": []}), log_entry(3, "message", "b")]
-    assert JobResult(5, "success", [], [], None, None, None, None, log).messages() == ["a", "b"]
+    assert messages(log) == ["a", "b"]

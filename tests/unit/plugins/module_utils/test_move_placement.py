@@ -94,12 +94,6 @@ def test_a_node_with_two_conditions_names_both_fixes(sc):
     assert "gnt-node add --readd node4 and gnt-node modify --vm-capable=yes node4" in err.hint
 
 
-def test_the_node_query_reads_drained_and_the_group(sc):
-    sc.move(primary_node=NODE1).run()
-    assert [call[3] for call in _queries(sc.destination, "node")] == [
-        ["name", "offline", "drained", "vm_capable", "group"]]
-
-
 @pytest.mark.parametrize("secondary", [NODE1, "node1"], ids=["same-name", "short-name-of-the-same-node"])
 def test_refuses_the_primary_node_as_secondary_node(sc, secondary):
     sc.destination.nodes["node1"] = node_row(NODE1)  # the destination expands short names
@@ -240,7 +234,7 @@ def test_a_networked_nic_keeps_its_network_by_name(sc):
     assert outcome.diff["before"]["nics"] == [{"mac": MAC, "mode": "bridged", "link": "br-net1", "network": "net1"}]
     # on the destination the network decides mode and link, as in the create request
     assert outcome.diff["after"]["nics"] == [{"mac": MAC, "network": "net1"}]
-    assert _queries(sc.destination, "network") == [("query", "network", None, ["name", "network", "group_list"])]
+    assert len(_queries(sc.destination, "network")) == 1
     assert sc.submitted() == []
 
 
@@ -308,8 +302,7 @@ def test_without_a_primary_node_any_connected_group_will_do(sc):
 
 def test_moves_without_networks_do_not_ask_for_networks(sc):
     sc.move(primary_node=NODE1, nics=[{"link": "br1"}]).run()
-    assert _queries(sc.destination, "network") == []
-    assert [call[1] for call in sc.destination.called("query")] == ["job", "node"]
+    assert _queries(sc.destination, "network") == [] and _queries(sc.destination, "group") == []
 
 
 # ========================================================== NIC override rules
