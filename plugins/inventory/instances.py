@@ -60,14 +60,15 @@ options:
         C(gnt-instance add-tags web1 wave:3) puts C(web1) into the group C(wave_3).
       - The tag is split at its first colon; a tag without a colon, or with an empty KEY or VALUE, makes no group.
       - Characters not allowed in group names (C(.), C(-), C(+), C(*), C(/), C(@), C(:) and a leading digit) become
-        C(_), as Ansible's own sanitising does, so C(wave:3) and C(wave-3) both end up in C(wave_3), and
-        C(3:x) in C(__x).
+        C(_), as Ansible's own sanitising does, so C(wave:3) ends up in C(wave_3), C(web.tier:a-b) in
+        C(web_tier_a_b), and C(3:x) in C(__x).
       - For other group names use O(keyed_groups) on C(ganeti_tags) or C(ganeti_tag_values).
     type: bool
     default: true
   filters:
     description:
-      - Only instances that match every filter given become hosts; a filter not given matches every instance.
+      - Only instances that match every filter given become hosts; a filter not given (or an empty list)
+        matches every instance.
       - The listing is cached unfiltered, so changing the filters needs no refresh.
     type: dict
     default: {}
@@ -289,8 +290,8 @@ def check_filters(filters):
         raise AnsibleParserError("unknown filter(s) %s; the filters are: %s" % (", ".join(unknown), ", ".join(FILTERS)))
     checked = {}
     for key, value in filters.items():
-        if value is None:
-            continue
+        if value is None or (isinstance(value, (list, tuple)) and not value):
+            continue  # an empty list (say, templated from an empty variable) is a filter not given
         if isinstance(value, (str, int, float)):
             value = [value]
         if not isinstance(value, (list, tuple)):
@@ -422,9 +423,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     for value in values:
                         tag_group = self.inventory.add_group(self._sanitize_group_name("%s_%s" % (key, value)))
                         self.inventory.add_child(tag_group, name)
+            # the expressions see the host's variables so far (inventory_hostname, group_names, the facts)
+            variables = self.inventory.get_host(name).get_vars()
             try:
-                self._set_composite_vars(self.get_option("compose"), facts, name, strict=strict)
-                self._add_host_to_composed_groups(self.get_option("groups"), facts, name, strict=strict)
-                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), facts, name, strict=strict)
+                self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
+                self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
             except AnsibleError as exc:
                 raise AnsibleParserError("ganeti.rapi.instances: instance %s: %s" % (name, to_native(exc)))

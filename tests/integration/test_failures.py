@@ -198,12 +198,14 @@ def test_rapi_daemon_restart_during_move(runner, instances, cluster_a, cluster_b
     try:
         create = wait_for_job(cluster_b, "INSTANCE_CREATE(%s)" % name)
         cluster_b.gnt("/usr/lib/ganeti/daemon-util", "stop", "ganeti-rapi")
+        stopped = time.time()
         # The create was unfinished when the RAPI went away: the module could learn its end only by waiting on
         # it through the restarted RAPI, so the outage overlapped that wait.
         at_stop = dict((job_id, status) for job_id, status, summary in cluster_b.jobs())[create]
         time.sleep(3)
         running_during_outage = proc.poll() is None
         cluster_b.gnt("/usr/lib/ganeti/daemon-util", "start", "ganeti-rapi")
+        restarted = time.time()
         assert proc.wait(timeout=600) == 0
     finally:
         if proc.poll() is None:
@@ -214,6 +216,14 @@ def test_rapi_daemon_restart_during_move(runner, instances, cluster_a, cluster_b
     assert result["state"] == "moved"
     # the same create job followed to its end, not a second one submitted after the outage
     assert [(j["id"], j["status"]) for j in result["jobs"] if j["operation"] == "create"] == [(int(create), "success")]
+    # The outage lies within the steps that follow the destination's create job, from its submission to its end
+    # (create: until its endpoints; export and import: until the job ends), by the module's own clock.
+    begin, windows = result["start_ts"], {}
+    for step in result["steps"]:
+        windows.setdefault(step["name"], [begin, begin + step["seconds"]])[1] = begin + step["seconds"]
+        begin += step["seconds"]
+    assert windows["create"][0] - 0.5 <= stopped and restarted <= windows["import"][1] + 0.5, (stopped, restarted,
+                                                                                               windows)
     assert name not in cluster_a.instances() and cluster_b.instances()[name]["status"] == "running"
     assert cluster_b.disk_md5(name) == md5
 

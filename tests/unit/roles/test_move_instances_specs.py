@@ -72,7 +72,8 @@ def test_every_module_option_is_an_option_of_the_role_with_its_type(variable):
 def test_the_connections_take_the_module_connection_options(variable):
     role = _options()[variable]
     module = ganeti_move_instance.argument_spec()[CONNECTIONS[variable]]
-    assert role["required"] is True and role["type"] == "dict"
+    # empty by default: every setting may come from the environment (AWX credentials), as for the module
+    assert not role.get("required") and role["default"] == {} and role["type"] == "dict"
     assert dict((name, spec["type"]) for name, spec in role["options"].items()) == \
         dict((name, spec["type"]) for name, spec in module["options"].items())
     assert role["options"]["password"]["no_log"] is True
@@ -123,11 +124,12 @@ def test_valid_options_and_nulls_pass():
                      move_instances_record_path="/var/log/moves/wave1") == []
 
 
-def test_the_connections_are_required():
-    errors = _validate(move_instances_source=None)
-    assert errors and "move_instances_source" in errors[0]
-    params = {"move_instances_destination": {"host": "b.test"}}
-    assert "move_instances_source" in ArgumentSpecValidator(_options()).validate(params).error_messages[0]
+def test_the_connections_may_be_empty_but_must_be_dicts():
+    assert _validate(move_instances_source={}, move_instances_destination={}) == []
+    errors = _validate(move_instances_source=["a.test"])
+    assert any("'move_instances_source'" in error for error in errors), errors
+    errors = _validate(move_instances_destination={"hots": "b.test"})
+    assert any("move_instances_destination.hots" in error for error in errors), errors
 
 
 def test_the_playbook_is_a_thin_wrapper_that_reads_the_names_of_0_1_0():

@@ -5,16 +5,18 @@
 
 """The plugins' connection options (doc fragment ganeti.rapi.connection.plugin) equal the module's source.
 
-connection_options is the one definition; the fragment repeats it in the
-form Ansible's configuration needs (env entries), and these tests keep the
-two from drifting: the same settings, types, defaults and environment
-variables in the same precedence, as Ansible itself resolves them.
+connection_options and the module's DOCUMENTATION are the one definition;
+scripts/connection-fragment.py derives the fragment from them in the form
+Ansible's configuration needs (env entries). These tests fail when the
+fragment is not what the script writes now, and check that Ansible itself
+resolves it in the module's precedence.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import os
 from unittest.mock import patch
 
@@ -26,6 +28,7 @@ from ansible.plugins.loader import fragment_loader
 from ansible_collections.ganeti.rapi.tests.unit.plugins.inventory.inventory_helpers import (
     ensure_collection_loader, load_plugin,
 )
+from ansible_collections.ganeti.rapi.plugins.module_utils import connection_options
 from ansible_collections.ganeti.rapi.plugins.module_utils.connection_options import (
     DEFAULTS, SETTINGS, TYPES, connection_argument_spec, env_names,
 )
@@ -35,6 +38,18 @@ ensure_collection_loader()
 FRAGMENT = fragment_loader.get("ganeti.rapi.connection")
 PLUGIN_OPTIONS = yaml.safe_load(FRAGMENT.PLUGIN)["options"]
 MODULE_SOURCE = yaml.safe_load(FRAGMENT.DOCUMENTATION)["options"]["source"]["suboptions"]
+
+
+def test_the_fragment_is_what_the_script_derives_now():
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+    path = os.path.join(root, "scripts", "connection-fragment.py")
+    if not os.path.isfile(path):
+        pytest.skip("scripts/connection-fragment.py is only in the source tree")
+    spec = importlib.util.spec_from_file_location("connection_fragment", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    expected = script.render(connection_options, FRAGMENT.DOCUMENTATION)
+    assert FRAGMENT.PLUGIN == expected, "run scripts/connection-fragment.py"
 
 
 def test_the_same_settings_as_the_module_source():

@@ -247,7 +247,8 @@ def test_other_group_name(config):
 def test_constructed_options(config):
     inventory, _plugin = parse(config(
         tag_groups=False,
-        compose={"ansible_host": "ganeti_nic_ips | first", "wave": "ganeti_tag_values.wave | default(['0']) | first"},
+        compose={"ansible_host": "ganeti_nic_ips | first", "wave": "ganeti_tag_values.wave | default(['0']) | first",
+                 "short": "inventory_hostname_short"},  # the host's own variables too, not only the facts
         groups={"big": "ganeti_memory >= 2048 and ganeti_status == 'running'"},
         keyed_groups=[{"key": "ganeti_tag_values.wave | default([])", "prefix": "wave"},
                       {"key": "ganeti_primary_node", "prefix": "node"},
@@ -264,6 +265,7 @@ def test_constructed_options(config):
     assert hostvars(inventory, "web1.a.test")["ansible_host"] == "192.0.2.10"
     assert str(hostvars(inventory, "web1.a.test")["wave"]) == "3"
     assert str(hostvars(inventory, "db1.a.test")["wave"]) == "0"
+    assert hostvars(inventory, "web1.a.test")["short"] == "web1"
 
 
 def test_strict_reports_the_instance_of_a_broken_expression(config):
@@ -295,6 +297,8 @@ def test_strict_reports_the_instance_of_a_broken_expression(config):
     ({"names": ["WEB*"]}, []),
     ({"names": ["web*"], "exclude_names": ["*2.a.test"]}, ["web1.a.test"]),
     ({"tags": ["role:web"], "states": ["running"], "nodes": ["node1.a.test"]}, ["web1.a.test"]),
+    # an empty list (a template of an empty variable) filters nothing out
+    ({"names": [], "states": [], "nodes": [], "os": [], "tags": []}, ["db1.a.test", "web1.a.test", "web2.a.test"]),
 ])
 def test_filters(config, filters, hosts):
     inventory, _plugin = parse(config(filters=filters))
@@ -559,7 +563,8 @@ def test_full_example(server, certs, pw_file, tmp_path):
         row("web5.example.org", pnode="node1.example.org", status="ADMIN_down", admin_state="down"),
         row("db1.example.org", pnode="node1.example.org"),
     ])
-    inventory, _plugin = parse(at_test_server(full, server, certs, pw_file, tmp_path))
+    # tag_groups off: the example's keyed_groups alone make wave_3 and wave_4, as it says
+    inventory, _plugin = parse(at_test_server(dict(full, tag_groups=False), server, certs, pw_file, tmp_path))
     assert groups_of(inventory) == {
         "web_servers": ["web1.example.org", "web2.example.org"],
         "wave_3": ["web1.example.org"], "wave_4": ["web2.example.org"],
