@@ -18,11 +18,9 @@ now. doc fragments must hold string constants (ansible-test's yamllint reads the
 generated constant rather than one computed at import time.
 """
 
-import importlib
+import importlib.util
 import os
 import re
-import sys
-import tempfile
 
 import yaml
 
@@ -36,17 +34,12 @@ NOTES = ["The connection options and their environment variables are those of th
 
 
 def load(name):
-    """A module of the collection (from a temporary collections path when it is not importable)."""
-    full = "ansible_collections.ganeti.rapi.plugins." + name
-    try:
-        return importlib.import_module(full)
-    except ImportError:
-        base = tempfile.mkdtemp(prefix="connection-fragment-")
-        os.makedirs(os.path.join(base, "ansible_collections", "ganeti"))
-        os.symlink(ROOT, os.path.join(base, "ansible_collections", "ganeti", "rapi"))
-        sys.path.insert(0, base)
-        importlib.invalidate_caches()
-        return importlib.import_module(full)
+    """``plugins.NAME`` of this collection, with the loader of scripts/role-argument-specs.py."""
+    spec = importlib.util.spec_from_file_location(
+        "role_argument_specs", os.path.join(os.path.dirname(os.path.abspath(__file__)), "role-argument-specs.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script.load(name)
 
 
 def plugin_options(connection_options, module_doc):

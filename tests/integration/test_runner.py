@@ -10,42 +10,27 @@ clusters."""
 import json
 import os
 import shutil
-import stat
 import sys
 import tempfile
 
 import ansible_runner
 import yaml
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from conftest import BIN, COLLECTIONS, LAB_DIR, ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "extensions"))
+from awx_injection import awx_inject  # noqa: E402  (a plain file shared with the unit tests)
 
 CREDENTIAL_TYPES = os.path.join(ROOT, "extensions", "awx", "credential_types.yml")
 MODULE = "ganeti.rapi.ganeti_move_instance"
 
 
-class _Namespace:
-    pass
-
-
 def inject(type_name, inputs, private_data_dir):
     """The environment of a job with a credential of the shipped type ``type_name``, its files written into
-    ``private_data_dir``/env as AWX's CredentialType.inject_credential writes them (a unit test checks the
-    rendering against AWX's rules; here it feeds a real run)."""
+    ``private_data_dir``/env as AWX writes them (the unit tests check the rendering against AWX's rules)."""
     with open(CREDENTIAL_TYPES) as handle:
         item = next(t for t in yaml.safe_load(handle)["credential_types"] if t["name"] == type_name)
-    namespace = dict((key, value) for key, value in inputs.items() if isinstance(value, bool) or value)
-    tower = namespace["tower"] = _Namespace()
-    tower.filename = _Namespace()
-    sandbox = ImmutableSandboxedEnvironment()
-    for key, template in item["injectors"]["file"].items():
-        handle, path = tempfile.mkstemp(dir=os.path.join(private_data_dir, "env"))
-        with os.fdopen(handle, "w") as out:
-            out.write(sandbox.from_string(template).render(**namespace))
-        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
-        setattr(tower.filename, key.split(".")[1], path)
-    return dict((name, sandbox.from_string(template).render(**namespace))
-                for name, template in item["injectors"]["env"].items())
+    return awx_inject(item, inputs, private_data_dir)
 
 
 def cluster_inputs(cluster, password):

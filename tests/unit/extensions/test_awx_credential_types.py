@@ -15,7 +15,6 @@ __metaclass__ = type
 import os
 import re
 import stat
-import tempfile
 
 import pytest
 import yaml
@@ -29,6 +28,7 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.connection_options imp
     SETTINGS, SHARED_ENV, env_name, resolve_connections,
 )
 from ansible_collections.ganeti.rapi.plugins.modules.ganeti_move_instance import argument_spec
+from ansible_collections.ganeti.rapi.tests.unit.extensions.awx_injection import Namespace, awx_inject
 
 PATH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "extensions", "awx", "credential_types.yml")
 SIDES = {"Ganeti RAPI source": "source", "Ganeti RAPI destination": "destination"}
@@ -47,10 +47,6 @@ def load():
 TYPES = load()
 
 
-class Namespace:
-    pass
-
-
 def awx_validate(credential_type):
     """CredentialTypeInjectorField.validate: every template renders with each input set to a stand-in and the
     tower.filename.<name> of each file template; a reference to anything else raises UndefinedError."""
@@ -64,28 +60,6 @@ def awx_validate(credential_type):
     for kind in ("file", "env"):
         for template in credential_type["injectors"].get(kind, {}).values():
             env.from_string(template).render(names)
-
-
-def awx_inject(credential_type, inputs, private_data_dir):
-    """CredentialType.inject_credential: unset string inputs are undefined, unset booleans False; each file
-    template is written to a 0600 file in env/; returns the environment variables the job gets."""
-    namespace = dict((key, value) for key, value in inputs.items() if isinstance(value, bool) or len(value))
-    for field in credential_type["inputs"]["fields"]:
-        if field.get("type") == "boolean" and field["id"] not in inputs:
-            namespace[field["id"]] = False
-    tower = Namespace()
-    tower.filename = Namespace()
-    namespace["tower"] = tower
-    sandbox = ImmutableSandboxedEnvironment()
-    os.makedirs(os.path.join(private_data_dir, "env"), exist_ok=True)
-    for key, template in credential_type["injectors"].get("file", {}).items():
-        handle, path = tempfile.mkstemp(dir=os.path.join(private_data_dir, "env"))
-        with os.fdopen(handle, "w") as out:
-            out.write(sandbox.from_string(template).render(**namespace))
-        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
-        setattr(tower.filename, key.split(".")[1], path)
-    return dict((name, sandbox.from_string(template).render(**namespace))
-                for name, template in credential_type["injectors"].get("env", {}).items())
 
 
 def module_connections(environ, monkeypatch):
