@@ -359,8 +359,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 listing = self._cache[key]
             except KeyError:
                 update = True
-            if not (isinstance(listing, dict) and set(listing) == {"cluster", "instances"}):
-                listing, update = None, True  # written by an earlier version
         elif use_cache:
             update = True  # a refresh (--flush-cache, meta: refresh_inventory) replaces the cached listing
         if listing is None:

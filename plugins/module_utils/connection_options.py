@@ -31,7 +31,6 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import (
     DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, RapiClient, read_password_file,
 )
 
-SIDES = ("source", "destination")
 TYPES = {"host": "str", "port": "int", "username": "str", "password": "str", "password_file": "path",
          "ca_path": "path", "validate_certs": "bool", "request_timeout": "int"}
 SETTINGS = tuple(TYPES)
@@ -58,12 +57,21 @@ def env_names(side, setting):
     return names
 
 
-def non_empty_env_fallback(*names):
-    """Like Ansible's env_fallback, but a variable set to "" counts as unset (AWX injects empty fields so)."""
+def _first_set(names, environ):
+    """The value of the first variable of ``names`` set in ``environ``, one set to "" counting as unset (AWX
+    injects empty fields so); None if there is none."""
     for name in names:
-        if os.environ.get(name, "") != "":
-            return os.environ[name]
-    raise AnsibleFallbackNotFound
+        if environ.get(name, "") != "":
+            return environ[name]
+    return None
+
+
+def non_empty_env_fallback(*names):
+    """Ansible's env_fallback, with _first_set's rule for empty variables."""
+    value = _first_set(names, os.environ)
+    if value is None:
+        raise AnsibleFallbackNotFound
+    return value
 
 
 def connection_argument_spec(side="source"):
@@ -92,13 +100,6 @@ def _check(side, resolved):
             raise ConnectionOptionError("%s.host is empty" % side)
 
 
-def _secret_from_env(side, setting, environ):
-    for name in env_names(side, setting):
-        if environ.get(name, "") != "":
-            return environ[name]
-    return None
-
-
 def _resolve_side(side, given, environ, inherited):
     """``given``: the side's options after Ansible's argument spec (fallbacks and defaults applied)."""
     given = given or {}
@@ -112,7 +113,7 @@ def _resolve_side(side, given, environ, inherited):
         resolved[other] = None
     else:
         for setting in SECRETS:
-            resolved[setting] = _secret_from_env(side, setting, environ)
+            resolved[setting] = _first_set(env_names(side, setting), environ)
     _check(side, resolved)
     own_secret = resolved["password"] is not None or resolved["password_file"] is not None
     for setting in SETTINGS:
