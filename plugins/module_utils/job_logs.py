@@ -18,6 +18,10 @@ __metaclass__ = type
 # Lines the destination job logs when a disk did not arrive; its status
 # stays "success".
 IMPORT_FAILURE_MARKERS = ("were not imported successfully", "failed to receive data")
+# How Ganeti's LogInfo, LogWarning and hints start in a job log (checks log these before acting).
+CHECK_LOG_PREFIXES = (" - INFO:", " - WARNING:", "      Hint:")
+# What prepare-export returns for the create request (the handshake, the source's certificate and key name).
+HANDSHAKE_KEYS = frozenset(["handshake", "x509_key_name", "x509_ca"])
 
 
 def messages(log):
@@ -34,6 +38,14 @@ def is_remote_import(entry):
     return entry[2] == "remote-import"
 
 
+def import_endpoints(entry):
+    """The endpoints a remote-import entry publishes (``disks`` and ``x509_ca`` for the export); None if malformed."""
+    message = entry[3]
+    if not isinstance(message, dict) or "disks" not in message or "x509_ca" not in message:
+        return None
+    return message
+
+
 def disks_sent(log):
     """The disks the export job logged as "Disk N finished sending data"."""
     sent = set()
@@ -42,6 +54,11 @@ def disks_sent(log):
         if len(words) == 5 and words[0] == "Disk" and words[2:] == ["finished", "sending", "data"]:
             sent.add(words[1])
     return sent
+
+
+def every_disk_sent(log, disk_count):
+    """True once the export job logged the end of sending each of its ``disk_count`` disks."""
+    return disk_count > 0 and len(disks_sent(log)) >= disk_count
 
 
 def import_failures(log):
@@ -59,6 +76,13 @@ def export_complete(status, value):
     """True for a successful export whose result is ``[true, [true, ...]]``: every disk was sent."""
     return (status == "success" and isinstance(value, (list, tuple)) and len(value) == 2 and value[0] is True
             and isinstance(value[1], (list, tuple)) and bool(value[1]) and all(d is True for d in value[1]))
+
+
+def failed_disks(value):
+    """The indexes (as text) of the disks an export's result ``[ok, [disk ok, ...]]`` marks as not sent."""
+    if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[1], (list, tuple)):
+        return [str(index) for index, sent in enumerate(value[1]) if sent is not True]
+    return []
 
 
 def data_sent(status, value, log):
@@ -79,3 +103,33 @@ def import_received(status, log):
 def shut_down_source(log):
     """True once the export job logged that it shut the source instance down."""
     return any(text.startswith("Shutting down instance") for text in messages(log))
+
+
+def acted(result):
+    """True when a finished job (its JobResult) created, removed, started or stopped something, or may have.
+
+    A successful job acted.  A failed one acted when its log says something,
+    except that Ganeti's checks raise OpPrereqError having logged INFO/WARNING
+    lines and hints at most; a few raise it after acting (an OS missing on the
+    node, after the disks were made), whose log then says what was done.
+    """
+    if result.succeeded:
+        return True
+    said = messages(result.log)
+    if result.error()[0] == "OpPrereqError":
+        said = [line for line in said if not line.startswith(CHECK_LOG_PREFIXES)]
+    return bool(said)
+
+
+def one_instance(result):
+    """The instance-info job's result for the one instance it was asked about; None when it is not that."""
+    if isinstance(result, dict) and len(result) == 1:
+        info = list(result.values())[0]
+        if isinstance(info, dict):
+            return info
+    return None
+
+
+def has_handshake(result):
+    """True when a prepare-export job's result holds what the create request needs."""
+    return isinstance(result, dict) and HANDSHAKE_KEYS <= set(result)

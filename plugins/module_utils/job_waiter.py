@@ -44,11 +44,7 @@ class Deadline:
 
 
 class JobError(Exception):
-    """Base of the waiter's errors; ``job_id`` names the job."""
-
-    def __init__(self, message, job_id=None):
-        super(JobError, self).__init__(message)
-        self.job_id = job_id
+    """Base of the waiter's errors; the message names the job."""
 
 
 class JobLost(JobError):
@@ -63,8 +59,7 @@ class JobFailed(JobError):
     """The job ended with status error or canceled."""
 
     def __init__(self, result):
-        message = result.error()[1]
-        super(JobFailed, self).__init__(message or "job %s %s" % (result.job_id, result.status), result.job_id)
+        super(JobFailed, self).__init__(result.error()[1] or "job %s %s" % (result.job_id, result.status))
 
 
 class JobResult:
@@ -147,8 +142,11 @@ class JobWatch:
 class JobWaiter:
     """Follows jobs of one RAPI client up to a deadline."""
 
-    def __init__(self, client, deadline=None, reconnect_for=180, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, client, deadline=None, reconnect_for=180, sleep=time.sleep, clock=time.monotonic,
+                 listener=None):
         self.client = client
+        # listener(watch, new_entries) hears every answer of the long poll, changed or not.
+        self.listener = listener
         self.deadline = deadline
         self.reconnect_for = reconnect_for
         self._sleep = sleep
@@ -169,15 +167,13 @@ class JobWaiter:
         while True:
             if self._expired():
                 raise JobTimeout("job %s was %s when the timeout of %ss expired"
-                                 % (watch.job_id, watch.seen_status or "not yet seen", self.deadline.seconds),
-                                 watch.job_id)
+                                 % (watch.job_id, watch.seen_status or "not yet seen", self.deadline.seconds))
             try:
                 answer = self.client.wait_for_job_change(watch.job_id, WAIT_FIELDS, watch.previous_info,
                                                          watch.previous_serial, timeout=self._http_timeout())
             except RapiError as exc:
                 if exc.status == 500 and "load job file" in (exc.message or ""):
-                    raise JobLost("job %s is unknown to the cluster (%s)" % (watch.job_id, exc.message),
-                                  watch.job_id)
+                    raise JobLost("job %s is unknown to the cluster (%s)" % (watch.job_id, exc.message))
                 if exc.kind == "deadline" or (exc.kind == "timeout" and self._expired()):
                     continue  # cut short by the deadline: the loop's first check reports it
                 if exc.kind in _TRANSIENT_KINDS or exc.status in _TRANSIENT_STATUSES:
@@ -185,28 +181,33 @@ class JobWaiter:
                     if failing_since is None:
                         failing_since = now
                     if now - failing_since < self.reconnect_for:
+                        self._tell(watch, [])  # the job still runs as far as anyone knows
                         self._sleep(self._capped(backoff))
                         backoff = min(backoff * 2, 5)
                         continue
                 raise
             failing_since, backoff = None, 0.5
             if answer is None:
+                self._tell(watch, [])
                 continue  # "no change" from servers older than 2.11
             job_info = answer.get("job_info")
             if not job_info or job_info[0] is None:
-                raise JobLost("job %s is unknown to the cluster" % watch.job_id, watch.job_id)
+                raise JobLost("job %s is unknown to the cluster" % watch.job_id)
             found = None
+            new = []
             for entry in sorted(answer.get("log_entries") or [], key=lambda item: item[0]):
                 if watch.previous_serial is not None and entry[0] <= watch.previous_serial:
                     continue
                 watch.previous_serial = entry[0]
                 watch.log.append(entry)
+                new.append(entry)
                 if found is None and until is not None and until(entry):
                     found = entry
             watch.previous_info = job_info
             watch.seen_status = job_info[0]
             if job_info[0] in FINAL_STATUSES:
                 watch.result = JobResult(watch.job_id, *(list(job_info) + [watch.log]))
+            self._tell(watch, new)
             if found is not None:
                 return found
             if watch.finished:
@@ -218,6 +219,10 @@ class JobWaiter:
         if not watch.result.succeeded:
             raise JobFailed(watch.result)
         return watch.result
+
+    def _tell(self, watch, entries):
+        if self.listener is not None:
+            self.listener(watch, entries)
 
     def _expired(self):
         return self.deadline is not None and self.deadline.expired()

@@ -8,7 +8,7 @@
 Two questions, both answered with Ganeti's job query (``PUT /2/query/job``
 filtered on the job summary; no job submitted):
 
-- Is anything else acting on the instance right now (:func:`live_jobs`)?  Those
+- Is anything else acting on the instance right now (:func:`live_jobs_of`)?  Those
   jobs belong to another run (another controller, an AWX job launched twice) or
   to an interrupted one; either way this run must not touch them.
 - Which finished move made the destination copy (:func:`find_earlier_move`)?
@@ -23,7 +23,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.job_logs import data_sent, flat_oplog, import_received
+from ansible_collections.ganeti.rapi.plugins.module_utils.job_logs import (
+    data_sent, flat_oplog, import_failures, import_received,
+)
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import decode_error
 
 UNFINISHED_STATUSES = ("queued", "waiting", "running", "canceling")
@@ -75,6 +77,11 @@ class EarlierMove:
         return import_received(self.create.get("status"), flat_oplog(self.create.get("oplog")))
 
     @property
+    def import_failures(self):
+        """The create job's messages saying that a disk did not arrive."""
+        return import_failures(flat_oplog(self.create.get("oplog")))
+
+    @property
     def export_error(self):
         """Ganeti's message of a failed export job."""
         return decode_error(_first(self.export.get("opresult")))[1]
@@ -115,19 +122,14 @@ def _jobs(client, summaries, only_unfinished=False, fields=None):
     return client.query("job", fields or JOB_FIELDS, qfilter)
 
 
-def live_jobs(source, destination, name, destination_name):
-    """Unfinished jobs acting on ``name`` on the source or ``destination_name`` on the destination.
+def live_jobs_of(side, client, instance):
+    """One side's unfinished jobs acting on ``instance``: ``[(side, row), ...]`` in job id order.
 
-    Returns ``[(side, row), ...]`` in job id order; raises RapiError when a job list cannot be read.
+    Raises RapiError when the job list cannot be read.
     """
-    found = []
-    for side, client, operations, instance in (("source", source, SOURCE_OPERATIONS, name),
-                                               ("destination", destination, DESTINATION_OPERATIONS,
-                                                destination_name)):
-        rows = _jobs(client, ["%s(%s)" % (op, instance) for op in operations], only_unfinished=True,
-                     fields=LIVE_FIELDS)
-        found.extend((side, row) for row in sorted(rows, key=lambda job: int(job["id"])))
-    return found
+    operations = SOURCE_OPERATIONS if side == "source" else DESTINATION_OPERATIONS
+    rows = _jobs(client, ["%s(%s)" % (op, instance) for op in operations], only_unfinished=True, fields=LIVE_FIELDS)
+    return [(side, row) for row in sorted(rows, key=lambda job: int(job["id"]))]
 
 
 def remote_creates(destination, destination_name):

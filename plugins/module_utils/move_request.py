@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What a move asks of the destination: the create request, and the same changes described for a diff.
+"""What a move asks of the clusters: the create and export requests, and the same changes described for a diff.
 
 One place decides how the instance changes on its way (node, disk template,
 parameters merged over its own, NIC overrides, admin state), for the request
@@ -27,6 +27,7 @@ NIC_FIELDS = {"mac": "nic.macs", "ip": "nic.ips", "mode": "nic.modes", "link": "
 # Fields the diff reads besides the NICs.
 DESCRIBE_FIELDS = ["name", "pnode", "snodes", "disk_template", "disk.sizes", "admin_state", "custom_beparams",
                    "custom_hvparams", "custom_osparams"] + sorted(NIC_FIELDS.values())
+OP_PRIO_HIGH = -10  # the highest job priority Ganeti lets a client submit
 
 
 class RequestError(ValueError):
@@ -141,6 +142,30 @@ def create_body(spec, instinfo, expinfo, tags, default_iallocator, start):
             body["snode"] = spec.secondary_node
     else:
         body["iallocator"] = spec.iallocator or default_iallocator
+    return body
+
+
+def export_body(spec, impinfo, key_name):
+    """The remote export request, to the endpoints the destination published (``impinfo``, see
+    job_logs.import_endpoints), signed with the key prepare-export made (``key_name``)."""
+    body = {
+        "mode": "remote",
+        "destination": impinfo["disks"],
+        "destination_x509_ca": impinfo["x509_ca"],
+        "x509_key_name": key_name,
+        "shutdown": True,
+        "shutdown_timeout": spec.shutdown_timeout,
+        "remove_instance": not spec.keep_source,
+        "compress": spec.compress,
+        # The destination already listens, with a connect timeout, and
+        # holds one of its cluster's job slots: when the source's queue is
+        # full (luxid runs max_running_jobs at once), the export goes first.
+        "priority": OP_PRIO_HIGH,
+    }
+    if spec.keep_source:
+        # Without snapshot-capable storage Ganeti refuses to keep a running
+        # instance unless it may stay down for the whole copy.
+        body["long_sleep"] = True
     return body
 
 

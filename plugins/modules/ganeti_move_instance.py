@@ -33,13 +33,35 @@ description:
     task waits for them, then reports the finished move, removes an incomplete copy and moves again, or refuses with
     precise instructions. However many runs a move takes, the instance ends in the admin state it had before the
     first one (or the one O(start) asks for).
-  - Runs on the controller or any host that reaches both RAPI endpoints, usually with C(delegate_to) localhost.
-    For parallel moves use Ansible's forks, loops with C(async), or several hosts of an inventory.
+  - "Runs on the controller, in Ansible's worker process, when the task's connection is local (the implicit
+    localhost, C(connection: local), or C(delegate_to: localhost) where localhost is implicit or has
+    C(ansible_connection=local)) and the task has no C(become). It then shows the move while it runs: Ganeti's
+    progress line for each disk (every 60 seconds), each disk's end and the outcome, each prefixed with the instance
+    name; while a disk is still being sent and nothing else was said for 30 seconds, a line with the elapsed time and
+    the disks sent so far. With C(-v) also each step of the move as it completes, with C(-vv) every line of both
+    clusters' jobs. ansible-runner and AWX receive these lines as events while the task runs."
+  - With C(async) or C(become), when the task's connection reaches another host (which must then reach both RAPI
+    endpoints and have C(requests)), or when the Python running Ansible lacks C(requests), the module runs as an
+    ordinary module (under the become user, on that host, with the task's Python interpreter) and says nothing until
+    it ends. The options and the result are the same on both paths.
+  - For parallel moves use Ansible's forks, several hosts of an inventory (see the P(ganeti.rapi.move_instances#role)
+    role), or loops with C(async).
+requirements:
+  - requests (in the Python that runs Ansible for moves on the controller, else in the task's Python interpreter)
 author:
   - ganeti.rapi contributors (@ganeti-rapi)
 extends_documentation_fragment:
   - ganeti.rapi.connection
 attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on
+      the controller.
+    support: full
+    details: The whole move runs in the action plugin when the task's connection is local; otherwise the module runs.
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: full
+    details: With C(async) the module runs (no progress lines); poll it with M(ansible.builtin.async_status).
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
@@ -549,118 +571,26 @@ recovery:
   elements: str
 '''
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.connection_options import (
-    ConnectionOptionError, connection_argument_spec, make_client, public_summary, resolve_connections,
-)
-from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveSpec
-from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, RapiError,
-)
-
-SPEC_OPTIONS = ("name", "destination_name", "name_check", "primary_node", "secondary_node", "iallocator", "disk_template",
-                "compress", "beparams", "hvparams", "osparams", "nics", "keep_source", "start", "shutdown_timeout",
-                "opportunistic_tries", "opportunistic_delay", "timeout", "cleanup")
-
-
-def argument_spec():
-    return dict(
-        name=dict(type="str", required=True),
-        destination_name=dict(type="str"),
-        name_check=dict(type="bool", default=True),
-        source=dict(type="dict", required=True, options=connection_argument_spec("source")),
-        destination=dict(type="dict", required=True, options=connection_argument_spec("destination")),
-        primary_node=dict(type="str"),
-        secondary_node=dict(type="str"),
-        iallocator=dict(type="str"),
-        disk_template=dict(type="str"),
-        compress=dict(type="str", default="none"),
-        beparams=dict(type="dict"),
-        hvparams=dict(type="dict"),
-        osparams=dict(type="dict"),
-        nics=dict(type="list", elements="dict"),
-        keep_source=dict(type="bool", default=False),
-        start=dict(type="bool"),
-        shutdown_timeout=dict(type="int", default=120),
-        opportunistic_tries=dict(type="int", default=0),
-        opportunistic_delay=dict(type="int", default=30),
-        timeout=dict(type="int", default=3600),
-        cleanup=dict(type="bool", default=True),
-    )
-
-
-def instance_summary(row, cluster):
-    if not row:
-        return None
-    return {"name": row.get("name"), "cluster": cluster, "primary_node": row.get("pnode"),
-            "secondary_nodes": row.get("snodes") or [], "disk_template": row.get("disk_template"),
-            "disk_sizes": row.get("disk.sizes") or [], "admin_state": row.get("admin_state"),
-            "status": row.get("status")}
-
-
-def check_numbers(module):
-    params = module.params
-    for option, low in (("timeout", 1), ("shutdown_timeout", 0), ("opportunistic_tries", 0),
-                        ("opportunistic_delay", 0)):
-        if params[option] < low:
-            module.fail_json(msg="%s must be at least %d, got %d" % (option, low, params[option]), side="input",
-                             step="arguments")
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_options import RULES, argument_spec
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_task import MoveTask
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[("iallocator", "primary_node"), ("iallocator", "secondary_node")],
-        required_by={"secondary_node": "primary_node"},
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **RULES)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-    check_numbers(module)
-    started = time.monotonic()
-    params = module.params
-    try:
-        src_settings, dst_settings = resolve_connections(params["source"], params["destination"])
-        # Passwords from files or the environment are unknown to Ansible's no_log: mask them too.
-        module.no_log_values.update(s["password"] for s in (src_settings, dst_settings) if s["password"])
-        source = make_client("source", src_settings)
-        destination = make_client("destination", dst_settings)
-    except (ConnectionOptionError, RapiError) as exc:
-        module.fail_json(msg=str(exc), side="input", step="arguments")
-
-    spec = MoveSpec(**dict((key, params[key]) for key in SPEC_OPTIONS))
-    move = InstanceMove(source, destination, spec, progress=lambda name, seconds: module.debug(
-        "ganeti_move_instance %s: step %s took %.3fs" % (params["name"], name, seconds)))
-
-    def common(outcome):
-        """What every result has: both sides (no credential), the jobs, the timings."""
-        for warning in outcome.warnings:
-            module.warn(warning)
-        src = public_summary("source", src_settings, source)
-        src.update(instance=spec.name, cluster=outcome.source_cluster)
-        dst = public_summary("destination", dst_settings, destination)
-        dst.update(instance=(outcome.instance or {}).get("name") or spec.destination_name,
-                   cluster=outcome.destination_cluster)
-        return dict(source=src, destination=dst, jobs=outcome.jobs, waited_for=outcome.waited_for,
-                    steps=outcome.steps, start_ts=outcome.started, duration=round(time.monotonic() - started, 3))
-
-    try:
-        outcome = move.check() if module.check_mode else move.run()
-    except MoveError as exc:
-        outcome = exc.outcome or move.outcome
-        extra = {"exception": exc.traceback} if exc.traceback else {}
-        module.fail_json(msg=str(exc), changed=exc.changed, side=exc.side, step=exc.step, job_id=exc.job_id,
-                         ganeti_error=exc.ganeti_error, recovery=exc.recovery, **dict(common(outcome), **extra))
-
-    result = dict(changed=outcome.changed, msg=outcome.message, state=outcome.state, evidence=outcome.evidence,
-                  instance=instance_summary(outcome.instance, outcome.destination_cluster), **common(outcome))
-    if module._diff and outcome.diff:
-        result["diff"] = outcome.diff
-    module.exit_json(**result)
+    task = MoveTask(module.params, check_mode=module.check_mode, diff=module._diff)
+    task.run()
+    # Passwords from files or the environment are unknown to Ansible's no_log: mask them too.
+    module.no_log_values.update(task.secrets)
+    for warning in task.warnings:
+        module.warn(warning)
+    if task.failed:
+        module.fail_json(**task.result)
+    module.exit_json(**task.result)
 
 
 if __name__ == "__main__":

@@ -4,19 +4,34 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """make bench: ganeti_move_instance against Ganeti's move-instance on the same lab, in one run.
 
-Both tools run in the lab's hub namespace and talk to the clusters by name
-(https://cluster-a.test:5080), so neither goes through the host port
-forwards.  Runs alternate between the tools, each on fresh instances of the
-same size.  Writes docs/docsite/rst/performance.rst, the collection docs' performance page (RST, rendered by
-``make docs``); the raw results go to build/bench-results.json.
+Tools, alternating run by run (each run on fresh instances of the same size):
+
+- ``action``: the collection as it is (build/collections links the work
+  tree).  A task on a local connection runs the action plugin in the Ansible
+  worker; with ``async`` the action plugin runs the module.
+- ``module``: a copy of the collection without plugins/action
+  (build/bench/collections-module), i.e. the module path as 0.1.0 had it.
+- ``move-instance``: the host's Ganeti 3.0.2 tool.
+- ``move-instance-3.1``: only when a cluster of the lab runs Ganeti 3.1
+  (``LAB_B_GANETI=3.1``): that version's tool and Python, run in the hub's
+  network with that cluster's (Debian trixie) file system.
+
+Every tool runs in the lab's hub network namespace and talks to the clusters
+by name (https://cluster-a.test:5080), so none goes through the host port
+forwards.  Writes docs/docsite/rst/performance.rst, the collection docs'
+performance page (RST, rendered by ``make docs``); the raw results go to
+build/bench-results.json.
 
 Every figure comes from the clusters and the tools' processes, not from the module's result: job times and log
-lines from Ganeti's job queue, RAPI requests from the RAPI daemons' logs (``lab.sh rapi-log``), and the module's
-return from when its result reached ansible-playbook (callback_plugins/bench_returns.py).
+lines from Ganeti's job queue, RAPI requests from the RAPI daemons' logs (``lab.sh rapi-log``), the task's start
+and each move's return from when ansible-playbook saw them (callback_plugins/bench_returns.py).
 
-Environment: BENCH_RUNS (5), BENCH_SCENARIOS (comma list of single, big (= big-none,big-gzip-fast),
-parallel8 (= parallel8-forks,parallel8-async), parallel32 (= parallel32-forks,parallel32-async)),
-BENCH_BIG_SIZE (1G), BENCH_OUT (docs/docsite/rst/performance.rst).
+Environment: BENCH_RUNS (5), BENCH_SCENARIOS (comma list of single, parallel8 (= parallel8-forks,parallel8-async),
+parallel32 (= parallel32-forks,parallel32-async), big (= big-none,big-gzip-fast; not in the default, it has no
+target); default single,parallel8,parallel32), BENCH_TOOLS (comma list, default every tool the lab allows),
+BENCH_BIG_SIZE (1G), BENCH_OUT (docs/docsite/rst/performance.rst), BENCH_RESULTS
+(build/bench-results.json), LAB_DIR and the lab's settings
+(LAB_B_GANETI=3.1 for the 3.1 anchor).
 
     python3 tests/bench/bench.py --report-only [RESULTS.json]
 
@@ -26,6 +41,7 @@ rewrites the page from saved raw results (default build/bench-results.json) with
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,14 +55,30 @@ LAB = os.path.join(ROOT, "tests", "lab", "lab.sh")
 LAB_DIR = os.environ.get("LAB_DIR", "/var/tmp/ganeti-lab")
 BIN = os.path.dirname(sys.executable)
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-SCENARIOS = os.environ.get("BENCH_SCENARIOS", "single,big,parallel8,parallel32").split(",")
+SCENARIOS = os.environ.get("BENCH_SCENARIOS", "single,parallel8,parallel32").split(",")
 BIG = os.environ.get("BENCH_BIG_SIZE", "1G")
 OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "docs", "docsite", "rst", "performance.rst"))
 MEASURE = os.path.join(ROOT, "tests", "bench", "measure.py")
 WORK = os.path.join(ROOT, "build", "bench")
-RESULTS = os.path.join(ROOT, "build", "bench-results.json")
+RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(ROOT, "build", "bench-results.json"))
+# Seconds between async_status polls: the 1 s of Ansible's own async examples; see the report's text.
+ASYNC_DELAY = 1
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 from lab_env import read_lab_env  # noqa: E402  (tests/lab is not a package)
+
+ACTION, MODULE, MI30, MI31 = "action", "module", "move-instance", "move-instance-3.1"
+ANSIBLE_TOOLS = (ACTION, MODULE)
+ANCHORS = (MI30, MI31)
+
+PLAN = {"single": ("single", 1, "64M", "playbook", "none"),
+        "big-none": ("big", 1, BIG, "playbook", "none"),
+        "big-gzip-fast": ("big", 1, BIG, "playbook", "gzip-fast"),
+        "parallel8-forks": ("parallel", 8, "32M", "forks", "none"),
+        "parallel8-async": ("parallel", 8, "32M", "async", "none"),
+        "parallel32-forks": ("parallel", 32, "32M", "forks", "none"),
+        "parallel32-async": ("parallel", 32, "32M", "async", "none")}
+GROUPS = {"big": ["big-none", "big-gzip-fast"], "parallel8": ["parallel8-forks", "parallel8-async"],
+          "parallel32": ["parallel32-forks", "parallel32-async"]}
 
 
 def lab(*args, timeout=1800):
@@ -66,16 +98,28 @@ def env_file():
 
 
 def counts():
-    """RAPI requests answered and jobs known, per cluster."""
+    """RAPI requests answered (with the time of each answer) and jobs known, per cluster."""
     result = {}
     for cluster in ("a", "b"):
-        result["rapi_" + cluster] = len(lab("rapi-log", cluster).splitlines())
+        answers = [_answered(line) for line in lab("rapi-log", cluster, "--full").splitlines()]
+        result["rapi_" + cluster] = len(answers)
+        result["answers_" + cluster] = answers
         result["jobs_" + cluster] = len(lab("gnt", cluster, "gnt-job", "list", "--no-headers", "-o", "id").split())
     return result
 
 
+def _answered(line):
+    """The time of a ``rapi-log --full`` line: "DATE HH:MM:SS,mmm CLIENT METHOD PATH STATUS" (local time)."""
+    fields = line.split()
+    try:
+        clock, millis = fields[1].split(",")
+        return time.mktime(time.strptime(fields[0] + " " + clock, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000.0
+    except (IndexError, ValueError):
+        return None
+
+
 def job_times(cluster, since):
-    """id -> (summary, received, start, end, remote-import log ts) for jobs newer than ``since`` ids."""
+    """id -> {summary, received, start, end} for jobs newer than ``since`` ids."""
     out = lab("gnt", cluster, "sh", "-c", "gnt-job list --no-headers -o id | sort -n | tail -n +%d" % (since + 1))
     ids = out.split()
     if not ids:
@@ -135,15 +179,47 @@ def remove_instances(names):
                                                name), doomed))
 
 
-def measured(command, env=None):
-    """Run ``command`` in the hub namespace under measure.py; its wall/CPU/peak memory and output."""
-    proc = subprocess.run([LAB, "exec", "env"] + ["%s=%s" % item for item in (env or {}).items()]
-                          + [sys.executable, MEASURE] + command, capture_output=True, text=True, check=False,
-                          timeout=7200)
+def anchor31(lab_env):
+    """The cluster ('A' or 'B') whose root file system holds Ganeti 3.1, or None (b preferred)."""
+    for key in ("B", "A"):
+        if lab_env.get("GNT_%s_VERSION" % key, "3.0") != "3.0" and lab_env.get("GNT_%s_ROOT" % key):
+            return key
+    return None
+
+
+def mixed_namespace(lab_env, key):
+    """nsenter into the hub's network with the mount namespace (root file system) of cluster ``key``'s master.
+
+    The tool then runs that root's Python and Ganeti code but reaches the
+    clusters as the other tools do; the lab binds LAB_DIR at the same path
+    in there, so the CA and password files keep their paths.
+    """
+    hub, node = lab_env["LAB_HUB_PID"], lab_env["GNT_%s_PID" % key]
+    return ["nsenter", "--net=/proc/%s/ns/net" % hub, "--uts=/proc/%s/ns/uts" % hub,
+            "--mount=/proc/%s/ns/mnt" % node, "--root=/proc/%s/root" % node, "--wd=/proc/%s/root" % node, "--"]
+
+
+def measured(command, env=None, inside=None):
+    """Run ``command`` under measure.py: in the hub namespace, or with ``inside`` (an nsenter prefix).
+
+    Returns its wall/CPU/peak memory and output.
+    """
+    assignments = ["%s=%s" % item for item in (env or {}).items()]
+    if inside is None:
+        prefix = [LAB, "exec", "env"] + assignments + [sys.executable, MEASURE]
+    else:
+        # that root has no copy of this tree: measure.py goes to LAB_DIR, which it sees at the same path
+        copy = os.path.join(LAB_DIR, "overlay", "measure.py")  # lab.sh down removes overlay/
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        shutil.copy(MEASURE, copy)
+        prefix = inside + ["env"] + assignments + ["/usr/bin/python3", copy]
+    proc = subprocess.run(prefix + command, capture_output=True, text=True, check=False, timeout=7200)
     lines = proc.stderr.strip().splitlines()
-    stats = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
+    # measure.py's line is its last one, but a process the tool left behind may still write after it
+    found = [number for number, line in enumerate(lines) if line.startswith('{"wall"')]
+    stats = json.loads(lines.pop(found[-1])) if found else {"wall": None}
     stats["rc"] = proc.returncode
-    stats["output"] = proc.stdout[-3000:] + "\n".join(lines[:-1])[-3000:]
+    stats["output"] = proc.stdout[-3000:] + "\n".join(lines)[-3000:]
     return stats
 
 
@@ -153,7 +229,11 @@ def _side(lab_env, cluster):
             "ca_path": lab_env["GNT_%s_CA_FILE" % cluster]}
 
 
-def module_plays(names, mode, compress, lab_env):
+def module_plays(names, mode, compress, lab_env, task=None):
+    """The bench's plays: forks (one host per instance, delegated to localhost) or an async loop.
+
+    ``task`` replaces the move (forks only): the bench's measure of Ansible's own cost for the same play.
+    """
     args = {"source": _side(lab_env, "A"), "destination": _side(lab_env, "B"), "compress": compress}
     if mode == "async":
         args["name"] = "{{ item }}"
@@ -161,21 +241,60 @@ def module_plays(names, mode, compress, lab_env):
                   "register": "started"},
                  {"ansible.builtin.async_status": {"jid": "{{ item.ansible_job_id }}"},
                   "loop": "{{ started.results }}", "register": "done", "until": "done.finished",
-                  "retries": 3600, "delay": 1}]
+                  "retries": 3600, "delay": ASYNC_DELAY}]
         return [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], "localhost,"
     args["name"] = "{{ inventory_hostname }}"
-    tasks = [{"ganeti.rapi.ganeti_move_instance": args, "delegate_to": "localhost"}]
+    tasks = [dict(task or {"ganeti.rapi.ganeti_move_instance": args}, delegate_to="localhost")]
     return [{"hosts": "all", "gather_facts": False, "tasks": tasks}], ",".join(names) + ","
 
 
-def run_module(names, mode, compress, lab_env):
-    plays, inventory = module_plays(names, mode, compress, lab_env)
+def module_collection():
+    """A copy of the collection without plugins/action: the module path exactly as 0.1.0 users had it.
+
+    Returns its collections root (for ANSIBLE_COLLECTIONS_PATH).
+    """
+    base = os.path.join(WORK, "collections-module")
+    out = subprocess.run(["bash", os.path.join(ROOT, "scripts", "build-copy.sh"), base], capture_output=True,
+                         text=True, check=True).stdout
+    dest = out.strip().splitlines()[-1]
+    shutil.rmtree(os.path.join(dest, "plugins", "action"), ignore_errors=True)
+    return base
+
+
+def has_action_plugin(collections):
+    return os.path.exists(os.path.join(collections, "ansible_collections", "ganeti", "rapi", "plugins", "action",
+                                       "ganeti_move_instance.py"))
+
+
+def read_events(path):
+    """The callback's lines: the task's start, each worker's start, each move's return."""
+    events = {"task_start": None, "runner_start": {}, "returned": {}, "seen": {}, "return_source": None}
+    if not os.path.exists(path):
+        return events
+    with open(path) as handle:
+        for line in handle:
+            item = json.loads(line)
+            kind = item.get("event", "return")
+            if kind == "task_start":
+                events["task_start"] = events["task_start"] or item["at"]
+            elif kind == "runner_start":
+                events["runner_start"][item["instance"]] = item["at"]
+            else:
+                events["returned"][item["instance"]] = item["returned"]
+                events["seen"][item["instance"]] = item.get("seen", item["returned"])
+                events["return_source"] = events["return_source"] or item.get("source")
+    os.unlink(path)
+    return events
+
+
+def run_ansible(collections, names, mode, compress, lab_env, task=None):
+    plays, inventory = module_plays(names, mode, compress, lab_env, task)
     os.makedirs(WORK, exist_ok=True)
     book = os.path.join(WORK, "bench-%s.yml" % uuid.uuid4().hex[:6])
     with open(book, "w") as handle:
         json.dump(plays, handle)
     returns = os.path.join(WORK, "returns-%s.jsonl" % uuid.uuid4().hex[:6])
-    env = {"ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, "build", "collections"),
+    env = {"ANSIBLE_COLLECTIONS_PATH": collections,
            "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_HOST_KEY_CHECKING": "false",
            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_CONNECTION": "local",
            "ANSIBLE_CALLBACK_PLUGINS": os.path.join(ROOT, "tests", "bench", "callback_plugins"),
@@ -183,44 +302,86 @@ def run_module(names, mode, compress, lab_env):
     command = [os.path.join(BIN, "ansible-playbook"), book, "-i", inventory, "-c", "local",
                "-f", str(max(len(names), 5))]
     stats = measured(command, env)
-    stats["returned"] = {}
-    if os.path.exists(returns):
-        with open(returns) as handle:
-            for line in handle:
-                item = json.loads(line)
-                stats["returned"][item["instance"]] = item["returned"]
-                stats.setdefault("return_source", item.get("source", "ansible-playbook"))
-        os.unlink(returns)
+    os.unlink(book)
+    stats["events"] = read_events(returns)
     return stats
 
 
-def run_move_instance(names, compress, parallel):
-    extra = ["--compress=%s" % compress]
+def move_instance_command(lab_env, names, compress, version_key=None):
+    """move-instance's command line: the host's 3.0.2, or that of the 3.1 root of cluster ``version_key``.
+
+    Both tools crash with more than one instance (tests/lab README, pitfall 3): several instances run the
+    lab's copy with that one expression fixed (tests/lab/lib/patch-move-instance.py; its other substitution,
+    for --opportunistic-tries, changes nothing when the option is given).
+    """
+    parallel = len(names) > 1
+    if version_key is None:
+        installed = os.path.realpath(lab_env["MOVE_INSTANCE"])
+        code, host_path, python = os.path.dirname(installed), installed, "/usr/bin/python3"
+        tool = [lab_env["MOVE_INSTANCE"]]
+    else:
+        code = "/usr/share/ganeti/%s" % lab_env["GNT_%s_VERSION" % version_key]
+        host_path = lab_env["GNT_%s_ROOT" % version_key] + code + "/move-instance"
+        python = "/usr/bin/python3"  # that root's
+        tool = [python, code + "/move-instance"]
     if parallel:
-        extra.append("--parallel=%d" % len(names))
-    lab_env = env_file()
-    tool = [lab_env["MOVE_INSTANCE"]]
-    if parallel:
-        # the stock tool crashes with more than one instance (tests/lab README, pitfall 3)
-        fixed = os.path.join(LAB_DIR, "overlay", "move-instance")
+        fixed = os.path.join(LAB_DIR, "overlay", "move-instance-%s" % ("3.0" if version_key is None else "3.1"))
+        os.makedirs(os.path.dirname(fixed), exist_ok=True)
         subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "lab", "lib", "patch-move-instance.py"),
-                        os.path.realpath(lab_env["MOVE_INSTANCE"]), fixed], check=True)
-        tool = ["env", "PYTHONPATH=%s" % os.path.dirname(os.path.realpath(lab_env["MOVE_INSTANCE"])),
-                "/usr/bin/python3", fixed]
-    command = tool + ["--opportunistic-tries=0",
-                      "--src-ca-file=%s" % lab_env["GNT_A_CA_FILE"], "--src-username=lab",
-                      "--src-password-file=%s" % lab_env["GNT_A_RAPI_PASSWORD_FILE"],
-                      "--dest-ca-file=%s" % lab_env["GNT_B_CA_FILE"], "--dest-username=lab",
-                      "--dest-password-file=%s" % lab_env["GNT_B_RAPI_PASSWORD_FILE"]] + extra + [
+                        host_path, fixed], check=True)
+        tool = ["env", "PYTHONPATH=%s" % code, python, fixed]
+    extra = ["--compress=%s" % compress] + (["--parallel=%d" % len(names)] if parallel else [])
+    # --opportunistic-tries=0 for both: 3.0.2 crashes without it (pitfall 2), and 3.1 then behaves alike
+    return tool + ["--opportunistic-tries=0",
+                   "--src-ca-file=%s" % lab_env["GNT_A_CA_FILE"], "--src-username=lab",
+                   "--src-password-file=%s" % lab_env["GNT_A_RAPI_PASSWORD_FILE"],
+                   "--dest-ca-file=%s" % lab_env["GNT_B_CA_FILE"], "--dest-username=lab",
+                   "--dest-password-file=%s" % lab_env["GNT_B_RAPI_PASSWORD_FILE"]] + extra + [
         lab_env["GNT_A_CLUSTER"], lab_env["GNT_B_CLUSTER"]] + names
-    return measured(command)
+
+
+def run_move_instance(tool, names, compress, lab_env):
+    if tool == MI30:
+        return measured(move_instance_command(lab_env, names, compress))
+    key = anchor31(lab_env)
+    return measured(move_instance_command(lab_env, names, compress, key), inside=mixed_namespace(lab_env, key))
 
 
 # A destination job that ends more than a second after the export: Ganeti
-# looked at the finished import up to 5 s late (see ANALYSIS).
+# looked at the finished import up to 5 s late (see the analysis).
 LATE_KEY = "destination job ends after the export by"
 RETURN_KEY = "last job end -> return"
+EXIT_KEY = "last job end -> module exit (async results file)"
 HANDOFF_KEY = "hand-off: remote-import -> export received"
+ANSIBLE_KEY = "ansible-playbook start -> task start"
+WORKER_KEY = "task start -> worker started"
+FIRST_KEY = "start -> prepare-export received"
+GAP_KEY = "prepare end -> create received"
+FIRST_ANSWER_KEY = "start -> first RAPI answer (one move per run)"
+ANSWERS_KEY = "RAPI answers before prepare-export received (count)"
+CRIT_KEY = "Ganeti's critical path"
+OWN_KEY = "own time above Ganeti's critical path"
+AFTER_KEY = "return -> process exit"
+PREPARE_KEY = "prepare-export job"
+CREATE_KEY = "create received -> remote import prepared"
+IMPORT_KEY = "import daemon start (Ganeti polls after 3 s)"
+SENT_KEY = "export received -> every disk sent"
+REMOVAL_KEY = "every disk sent -> export end (source removal)"
+# The parts of the own time, in the order a move passes them (their sum is the own time, see phases()).
+OWN_PARTS = (FIRST_KEY, GAP_KEY, HANDOFF_KEY, RETURN_KEY)
+PHASE_ORDER = (ANSIBLE_KEY, WORKER_KEY, FIRST_ANSWER_KEY, ANSWERS_KEY, FIRST_KEY, PREPARE_KEY, GAP_KEY, CREATE_KEY,
+               IMPORT_KEY, HANDOFF_KEY, SENT_KEY, REMOVAL_KEY, LATE_KEY, RETURN_KEY, EXIT_KEY, AFTER_KEY, CRIT_KEY,
+               OWN_KEY)
+# What each interval holds (neutral: the figures say how long).
+HOLDS = {ANSIBLE_KEY: "ansible-playbook reading its inventory, play and plugins before the task starts",
+         WORKER_KEY: "the controller starting a worker process per host",
+         FIRST_KEY: "the tool's start (Ansible: a worker, then the action plugin in it or an AnsiballZ module "
+                    "process) and its requests before the prepare-export job (with many moves, also their wait "
+                    "for a CPU and for the RAPI server)",
+         GAP_KEY: "noticing the prepare-export job's end and submitting the create",
+         HANDOFF_KEY: "noticing the destination's remote-import entry and submitting the export",
+         RETURN_KEY: "noticing the last job's end, the requests after it, and the result reaching the caller",
+         AFTER_KEY: "the process finishing after the last result (Ansible: callbacks, stats, exit)"}
 # Log lines whose timestamps split a move into Ganeti's phases (masterd/instance.py, cmdlib/backup.py).
 MARKS = {"preparing remote import": "import_preparing", "is now listening": "import_listening",
          "finished receiving data": "import_received", "finished sending data": "export_sent",
@@ -254,59 +415,86 @@ def log_timestamps(jobs, cluster, prefix):
                         job[key] = max(job.get(key) or 0, when)  # the last disk's
 
 
-def phases(jobs_a, jobs_b, started, returned, exited):
-    """Per move, seconds spent in each phase, from the jobs' own timestamps (the report's phase tables)."""
+def phases(jobs_a, jobs_b, started, events, exited, answers=None):
+    """Per move, seconds spent in each phase, from the jobs' own timestamps (the report's phase tables).
+
+    A move's start is the task's start for Ansible (after ansible-playbook's own start, counted apart) and the
+    process start for move-instance; its return is when its result reached ansible-playbook (with async: when
+    async_status saw it finished), for move-instance the process exit (one for all its moves).
+
+    Ganeti's critical path of a move is the sum of the job spans no tool can overlap: the prepare-export job
+    (received to end; the create needs its key), the create job from received to its remote-import entry (the
+    export needs those endpoints), and from the export job's receipt to the end of the later of the export and
+    the create.  The tool's own time is (return - start) - critical path, which is the sum of the OWN_PARTS:
+    start -> prepare-export received, prepare end -> create received, the hand-off, last job end -> return.
+    """
     def by_name(jobs, prefix):
         return dict((j["summary"][len(prefix):-1], j) for j in jobs.values() if j["summary"].startswith(prefix))
     prepares, exports = by_name(jobs_a, "BACKUP_PREPARE("), by_name(jobs_a, "BACKUP_EXPORT(")
     creates = by_name(jobs_b, "INSTANCE_CREATE(")
+    task_start = events.get("task_start")
+    start = task_start or started
     moves = []
     for name, export in exports.items():
         prepare, create = prepares.get(name), creates.get(name)
         if not (prepare and create and export.get("end") and create.get("end") and create.get("import_ts")):
             continue
         last_end = max(export["end"], create["end"])
+        returned = events["seen"].get(name, exited)
+        preparing = create.get("import_preparing") or create["import_ts"]
+        sent = export.get("export_sent") or export["end"]
+        critical = (prepare["end"] - prepare["received"]) + (create["import_ts"] - create["received"]) + (
+            last_end - export["received"])
         values = {
-            "tool start -> prepare-export received": prepare["received"] - started,
-            "prepare-export job": prepare["end"] - prepare["received"],
-            "prepare end -> create received": create["received"] - prepare["end"],
-            "create received -> remote import prepared": (create.get("import_preparing") or create["import_ts"])
-            - create["received"],
-            "import daemon start (Ganeti polls after 3 s)": create["import_ts"]
-            - (create.get("import_preparing") or create["import_ts"]),
+            FIRST_KEY: prepare["received"] - start,
+            PREPARE_KEY: prepare["end"] - prepare["received"],
+            GAP_KEY: create["received"] - prepare["end"],
+            CREATE_KEY: preparing - create["received"],
+            IMPORT_KEY: create["import_ts"] - preparing,
             HANDOFF_KEY: export["received"] - create["import_ts"],
-            "export received -> every disk sent": (export.get("export_sent") or export["end"]) - export["received"],
-            "every disk sent -> export end (source removal)": export["end"]
-            - (export.get("export_sent") or export["end"]),
+            SENT_KEY: sent - export["received"],
+            REMOVAL_KEY: export["end"] - sent,
             LATE_KEY: create["end"] - export["end"],
-            RETURN_KEY: (returned.get(name, exited)) - last_end,
+            RETURN_KEY: returned - last_end,
+            AFTER_KEY: exited - returned,
+            CRIT_KEY: critical,
+            OWN_KEY: returned - start - critical,
         }
+        if task_start:
+            values[ANSIBLE_KEY] = task_start - started
+        if answers and len(exports) == 1:  # with one move every request is this move's
+            values[FIRST_ANSWER_KEY] = min(answers) - start
+            values[ANSWERS_KEY] = sum(1 for when in answers if when < prepare["received"])
+        if name in events["runner_start"] and task_start:
+            values[WORKER_KEY] = events["runner_start"][name] - task_start
+        if events.get("return_source") == "async results file" and name in events["returned"]:
+            values[EXIT_KEY] = events["returned"][name] - last_end
         moves.append(dict((key, round(value, 3)) for key, value in values.items()))
     return moves
 
 
-def one_run(tool, names, mode, compress):
+def one_run(tool, names, mode, compress, collections):
     lab_env = env_file()
     before = counts()
     started = time.time()
-    if tool == "module":
-        stats = run_module(names, mode, compress, lab_env)
+    if tool in ANSIBLE_TOOLS:
+        stats = run_ansible(collections[tool], names, mode, compress, lab_env)
     else:
-        stats = run_move_instance(names, compress, parallel=len(names) > 1)
+        stats = run_move_instance(tool, names, compress, lab_env)
     exited = started + stats.get("wall", 0)
     after = counts()
-    jobs_a = dict((k, v) for k, v in job_times("a", before["jobs_a"]).items())
-    jobs_b = dict((k, v) for k, v in job_times("b", before["jobs_b"]).items())
+    jobs_a = job_times("a", before["jobs_a"])
+    jobs_b = job_times("b", before["jobs_b"])
     log_timestamps(jobs_b, "B", "INSTANCE_CREATE(")
     log_timestamps(jobs_a, "A", "BACKUP_EXPORT(")
-    returned = stats.pop("returned", {})
-    moves = phases(jobs_a, jobs_b, started, returned, exited)
-    ends = [j["end"] for j in list(jobs_a.values()) + list(jobs_b.values()) if j.get("end")]
+    events = stats.pop("events", {"task_start": None, "runner_start": {}, "returned": {}, "seen": {}})
+    answers = [when for cluster in ("a", "b") for when in after["answers_" + cluster][before["rapi_" + cluster]:]
+               if when is not None]
+    moves = phases(jobs_a, jobs_b, started, events, exited, answers)
+    all_jobs = list(jobs_a.values()) + list(jobs_b.values())
+    ends = [j["end"] for j in all_jobs if j.get("end")]
+    receipts = [j["received"] for j in all_jobs if j.get("received")]
     exit_tail = exited - max(ends) if ends else None
-    if returned:
-        tails = [m[RETURN_KEY] for m in moves]
-    else:  # move-instance returns once, for all its moves: after the run's last job
-        tails = [exit_tail] if exit_tail is not None else []
     moved = lab("gnt", "b", "gnt-instance", "list", "--no-headers", "-o", "name").split()
     ok = stats["rc"] == 0 and all(name in moved for name in names)
     stats.update({
@@ -314,8 +502,13 @@ def one_run(tool, names, mode, compress):
         "rapi_per_move": (after["rapi_a"] - before["rapi_a"] + after["rapi_b"] - before["rapi_b"]) / len(names),
         "jobs_per_move": (after["jobs_a"] - before["jobs_a"] + after["jobs_b"] - before["jobs_b"]) / len(names),
         "handoff_ms": [round(m[HANDOFF_KEY] * 1000, 1) for m in moves],
-        "return_ms": [round(x * 1000, 1) for x in tails],
+        "return_ms": [round(m[RETURN_KEY] * 1000, 1) for m in moves] if events["seen"] else (
+            [round(exit_tail * 1000, 1)] if exit_tail is not None else []),
+        "own_ms": [round(m[OWN_KEY] * 1000, 1) for m in moves],
         "tail_ms": round(exit_tail * 1000, 1) if exit_tail else None, "phases": moves,
+        # Ganeti's span of the run: its first job received to its last job's end
+        "span": round(max(ends) - min(receipts), 3) if ends and receipts else None,
+        "before_first": round(min(receipts) - started, 3) if receipts else None,
     })
     if not ok:
         log("FAILED %s run: rc %s\n%s" % (tool, stats["rc"], stats["output"]))
@@ -323,22 +516,48 @@ def one_run(tool, names, mode, compress):
     return stats
 
 
-def scenario(label, count, size, mode, compress):
-    log("scenario %s: %d x %s, module %s, compress %s, %d runs each" % (label, count, size, mode, compress, RUNS))
-    results = {"module": [], "move-instance": []}
+def baseline(names, lab_env, collections):
+    """Ansible's own cost for the same forks play, with a trivial in-process task instead of the move."""
+    stats = run_ansible(collections, names, "forks", "none", lab_env,
+                        task={"ansible.builtin.debug": {"msg": "{{ inventory_hostname }}"}})
+    stats.pop("events", None)
+    stats.pop("output", None)
+    return stats
+
+
+def scenario(name, tools, collections):
+    label, count, size, mode, compress = PLAN[name]
+    log("scenario %s: %d x %s, %s, compress %s, %d runs of %s" % (
+        name, count, size, mode, compress, RUNS, ", ".join(tools)))
+    results = dict((tool, []) for tool in tools)
+    base = []
     for run in range(RUNS):
-        for tool in (("module", "move-instance") if run % 2 == 0 else ("move-instance", "module")):
+        # each run rotates the order, so that every tool comes first, second, ... equally often
+        for tool in tools[run % len(tools):] + tools[:run % len(tools)]:
             names = create_instances(count, size)
             try:
-                results[tool].append(one_run(tool, names, mode, compress))
+                results[tool].append(one_run(tool, names, mode, compress, collections))
                 log("  run %d %s: %.1f s" % (run + 1, tool, results[tool][-1]["wall"]))
+                if tool == ACTION and mode != "async":
+                    # the instances are on cluster b now: the names only shape the inventory
+                    base.append(baseline(names, env_file(), collections[ACTION]))
             finally:
                 remove_instances(names)
-    return {"label": label, "count": count, "size": size, "mode": mode, "compress": compress, "results": results}
+    return {"name": name, "label": label, "count": count, "size": size, "mode": mode, "compress": compress,
+            "results": results, "baseline": base}
 
 
-def summary(values):
+# ---------------------------------------------------------------------------------------------------------------
+# The report
+
+
+def median(values):
     values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summary(values, scale=1.0):
+    values = [v * scale for v in values if v is not None]
     if not values:
         return "-"
     return "%.2f (%.2f-%.2f)" % (statistics.median(values), min(values), max(values))
@@ -378,154 +597,430 @@ def machine():
             "python": platform.python_version(), "ansible_core": _ansible_version()}
 
 
-def render(scenarios, started, finished, host):
+def lab_versions(lab_env):
+    return {"a": lab_env.get("GNT_A_GANETI_VERSION", "3.0.2"), "b": lab_env.get("GNT_B_GANETI_VERSION", "3.0.2"),
+            "host": lab_env.get("GNT_A_GANETI_VERSION", "3.0.2") if not lab_env.get("GNT_A_ROOT") else
+            lab_env.get("GNT_B_GANETI_VERSION", "3.0.2"),
+            "anchor31": (lab_env.get("GNT_%s_GANETI_VERSION" % anchor31(lab_env)) if anchor31(lab_env) else None)}
+
+
+def tool_name(tool, versions, mode=None):
+    """How the report names a tool."""
+    if tool == ACTION:
+        return "collection (module path under async)" if mode == "async" else "collection (action path)"
+    if tool == MODULE:
+        return "collection without action plugin (module path)"
+    if tool == MI31:
+        return "move-instance %s" % (versions.get("anchor31") or "3.1")
+    return "move-instance %s" % versions.get("host", "3.0.2")
+
+
+def scenario_title(item):
+    via = ", Ansible via %s" % item["mode"] if item["count"] > 1 else ""
+    return "%s: %d x %s%s, compress %s" % (item["label"], item["count"], item["size"], via, item["compress"])
+
+
+def scenario_key(item):
+    if item.get("name"):
+        return item["name"]
+    if item["count"] == 1:
+        return item["label"] if item["label"] == "single" else "big-%s" % item["compress"]
+    return "parallel%d-%s" % (item["count"], item["mode"])
+
+
+def good_runs(item, tool):
+    return [r for r in item["results"].get(tool, []) if r["ok"]]
+
+
+def wall(item, tool):
+    return median([r["wall"] for r in good_runs(item, tool)])
+
+
+def cpu(item, tool):
+    return median([r["user"] + r["sys"] for r in good_runs(item, tool)])
+
+
+def moves_of(item, tool):
+    return [m for r in good_runs(item, tool) for m in r.get("phases", [])]
+
+
+def phase(item, tool, key):
+    return median([m.get(key) for m in moves_of(item, tool)])
+
+
+def ratio(value, anchor):
+    return value / anchor if value is not None and anchor else None
+
+
+def judged_tool(item):
+    """The collection as users run it: with its action plugin when the tree has one."""
+    return ACTION if good_runs(item, ACTION) else MODULE
+
+
+# (scenario, what, limit, the issue's wording); "wall" and "cpu" are ratios to move-instance 3.0.2's medians
+TARGETS = [("single", "wall", 1.0, "single 64 MiB move, wall at most 1.0x move-instance"),
+           ("parallel8-forks", "wall", 0.9, "8 parallel moves via forks, wall at most 0.9x move-instance"),
+           ("parallel32-forks", "wall", 0.9, "32 parallel moves via forks, wall at most 0.9x move-instance"),
+           ("parallel8-async", "wall", 1.0, "8 moves, async loop, wall at most 1.0x move-instance"),
+           ("parallel32-async", "wall", 1.0, "32 moves, async loop, wall at most 1.0x move-instance"),
+           ("parallel32-forks", "cpu", 0.4, "controller CPU at 32 moves (forks) at most 0.4x move-instance's")]
+OWN_LIMIT = 0.3
+
+
+def measured_target(item, what):
+    tool = judged_tool(item)
+    if what == "wall":
+        return tool, ratio(wall(item, tool), wall(item, MI30)), ratio(wall(item, tool), wall(item, MI31))
+    if what == "cpu":
+        return tool, ratio(cpu(item, tool), cpu(item, MI30)), ratio(cpu(item, tool), cpu(item, MI31))
+    return tool, phase(item, tool, OWN_KEY), None
+
+
+def targets_section(scenarios, versions):
+    by_key = dict((scenario_key(item), item) for item in scenarios)
+    rows, missed = [], []
+    wanted = [(key, what, limit, text) for key, what, limit, text in TARGETS if key in by_key]
+    wanted += [(scenario_key(item), "own", OWN_LIMIT, "%s, tool's own time per move under %.1f s" % (
+        scenario_title(item), OWN_LIMIT)) for item in scenarios if not scenario_key(item).startswith("big")]
+    anchor31_present = any(good_runs(item, MI31) for item in scenarios)
+    for key, what, limit, text in wanted:
+        item = by_key[key]
+        tool, value, value31 = measured_target(item, what)
+        if value is None:
+            empty = ["-"] * (3 if anchor31_present else 2)
+            rows.append([text, tool_name(tool, versions, item["mode"])] + empty + ["not measured"])
+            continue
+        met = value < limit if what == "own" else value <= limit
+        shown = "%.3f s" % value if what == "own" else "%.2fx" % value
+        row = [text, tool_name(tool, versions, item["mode"]), shown,
+               ("< %.1f s" % limit) if what == "own" else "<= %.1fx" % limit]
+        if anchor31_present:
+            row.append("%.2fx" % value31 if value31 is not None else "-")
+        rows.append(row + ["met" if met else "missed"])
+        if not met:
+            missed.append((item, what, limit, tool, text))
+    header = ["target", "tool", "measured (median)", "limit"] + (
+        ["against move-instance %s" % (versions.get("anchor31") or "3.1")] if anchor31_present else []) + [
+        "status"]
+    lines = heading("Targets", "-", LABEL + ".targets") + [
+        "Wall and CPU targets are ratios of the medians to those of move-instance %s (the first anchor) in the same "
+        "bench run; the own time is defined under \"Own time\" below. The tool judged is the collection as users "
+        "run it." % versions.get("host", "3.0.2"), ""]
+    lines += table(header, rows)
+    if missed:
+        lines += ["Where the time goes for each missed target, and what would close it (from this run's figures; "
+                  "medians of parts need not add up to the median of a whole):", ""]
+        for item, what, limit, tool, text in missed:
+            lines += explain(item, what, limit, tool, text, versions) + [""]
+    return lines
+
+
+def _parts(item, tool, keys):
+    return ", ".join("%s %.2f s" % (key, phase(item, tool, key)) for key in keys
+                     if phase(item, tool, key) is not None)
+
+
+def _largest(item, tool, keys):
+    values = [(phase(item, tool, key), key) for key in keys if phase(item, tool, key) is not None]
+    return max(values) if values else (None, None)
+
+
+def explain(item, what, limit, tool, text, versions):
+    anchor = tool_name(MI30, versions)
+    name = tool_name(tool, versions, item["mode"])
+    if what == "own":
+        own = phase(item, tool, OWN_KEY)
+        value, key = _largest(item, tool, OWN_PARTS)
+        lines = ["- %s: %s's own time per move is %.2f s (%s), %.2f s over the limit; %s: %.2f s (%s)." % (
+            text, name, own, _parts(item, tool, OWN_PARTS), own - limit, anchor,
+            phase(item, MI30, OWN_KEY) or 0, _parts(item, MI30, OWN_PARTS))]
+        if key:
+            lines.append("  The largest part is \"%s\" (%.2f s): %s. Closing the target needs the parts together "
+                         "%.2f s shorter." % (key, value, HOLDS[key], own - limit))
+        if key == FIRST_KEY and phase(item, tool, FIRST_ANSWER_KEY) is not None:
+            lines.append("  Of it, %.2f s passed before the first RAPI request was answered (%s%s), and %.0f "
+                         "requests were answered before the prepare-export job was received." % (
+                             phase(item, tool, FIRST_ANSWER_KEY), "of which the worker's start %.2f s; " % phase(
+                                 item, tool, WORKER_KEY) if phase(item, tool, WORKER_KEY) is not None else "",
+                             "the rest is the tool's start-up and its first connection",
+                             phase(item, tool, ANSWERS_KEY)))
+        if item["mode"] == "async":
+            lines.append("  With async the loop starts the moves one after the other, so a move's start -> "
+                         "prepare-export received holds the starts of the items before it; its return is when "
+                         "async_status saw it finished, so it holds up to one poll delay (%d s) and the polls of "
+                         "the items before it." % ASYNC_DELAY)
+        return lines
+    mine, theirs = (wall(item, tool), wall(item, MI30)) if what == "wall" else (cpu(item, tool), cpu(item, MI30))
+    allowed = limit * theirs
+    over = mine - allowed
+    if what == "cpu":
+        base = median([b["user"] + b["sys"] for b in item.get("baseline", [])])
+        lines = ["- %s: %s used %.2f s of CPU, %s %.2f s; the limit is %.2f s, %.2f s less (%.3f s per move)." % (
+            text, name, mine, anchor, theirs, allowed, over, over / item["count"])]
+        if base is not None:
+            lines.append("  The same play with a trivial in-process task (``ansible.builtin.debug``) instead of "
+                         "the move used %.2f s: Ansible's own cost of the play and its %d workers. The moves "
+                         "themselves used the rest, %.2f s (%.3f s per move)." % (
+                             base, item["count"], mine - base, (mine - base) / item["count"]))
+            if base >= allowed:
+                lines.append("  Ansible's own cost alone is over the limit, so no change in the move's code "
+                             "closes it; fewer worker processes per move would (a play with fewer forks, or "
+                             "moves that share a worker).")
+            else:
+                lines.append("  Closing it needs the moves' share to shrink from %.2f s to %.2f s (%.0f%% less)."
+                             % (mine - base, allowed - base, 100.0 * over / (mine - base)))
+        return lines
+    lines = ["- %s: %s took %.2f s, %s %.2f s; the limit is %.2f s, %.2f s less." % (
+        text, name, mine, anchor, theirs, allowed, over)]
+    if item["count"] > 1:
+        return lines + explain_run(item, tool, name, anchor, over)
+    # one move: the run is the move; what the tool adds (Ansible's start, its own time, its exit) against
+    # Ganeti's critical path
+    whole = [key for key in (ANSIBLE_KEY, OWN_KEY, CRIT_KEY, AFTER_KEY) if phase(item, tool, key) is not None]
+    diffs = [(phase(item, tool, key) - (phase(item, MI30, key) or 0.0), key) for key in whole]
+    lines.append("  %s against %s (medians, difference): %s." % (name, anchor, ", ".join(
+        "%s %.2f s (%+.2f s)" % (key, phase(item, tool, key), value) for value, key in diffs)))
+    worst = max(diffs) if diffs else (0.0, None)
+    if worst[0] <= 0.005:
+        lines.append("  No part is longer than %s's." % anchor)
+    elif worst[1] == ANSIBLE_KEY:
+        lines.append("  The largest difference is ansible-playbook's own start (%s); a playbook pays it once "
+                     "per run, not per move, when it moves several instances." % HOLDS[ANSIBLE_KEY])
+    elif worst[1] == OWN_KEY:
+        value, key = _largest(item, tool, OWN_PARTS)
+        lines.append("  The largest difference is the tool's own time: %s; the largest part is \"%s\" "
+                     "(%.2f s): %s." % (_parts(item, tool, OWN_PARTS), key, value, HOLDS[key]))
+    elif worst[1] == CRIT_KEY:
+        lines.append(critical_path_difference(item, tool, name, anchor))
+    else:
+        lines.append("  The largest difference is \"%s\": %s." % (worst[1], HOLDS[worst[1]]))
+    return lines
+
+
+def critical_path_difference(item, tool, name, anchor):
+    parts = [(phase(item, tool, key) - (phase(item, MI30, key) or 0.0), key)
+             for key in (PREPARE_KEY, CREATE_KEY, IMPORT_KEY, SENT_KEY, REMOVAL_KEY)
+             if phase(item, tool, key) is not None]
+    # the critical path holds the destination job's end only where it came after the export's
+    tails = [median([max(0.0, m.get(LATE_KEY) or 0.0) for m in moves_of(item, t)]) for t in (tool, MI30)]
+    if tails[0] is not None:
+        parts.append((tails[0] - (tails[1] or 0.0), "destination job's end after the export's"))
+    late = [sum(1 for m in moves_of(item, t) if m.get(LATE_KEY, 0) > 1.0) for t in (tool, MI30)]
+    longer = [(value, key) for value, key in sorted(parts)[::-1][:3] if value > 0.005]
+    return ("  The largest difference is Ganeti's critical path, i.e. Ganeti's own time, which no client shortens "
+            "but its requests can delay (queued behind other jobs): %s. The destination noticed the import more "
+            "than 1 s after the export ended in %d of %s's %d moves and %d of %s's %d (luck of its 5 s poll; see "
+            "like for like)." % (", ".join("%s %+.2f s" % (key, value) for value, key in longer) or "no part longer",
+                                 late[0], name, len(moves_of(item, tool)), late[1], anchor,
+                                 len(moves_of(item, MI30))))
+
+
+def explain_run(item, tool, name, anchor, over):
+    """Several moves: the run's wall is the time before its first job, Ganeti's span, and the time after it."""
+    parts = {}
+    for who in (tool, MI30):
+        runs = good_runs(item, who)
+        parts[who] = {"before the first job": median([r.get("before_first") for r in runs]),
+                      "Ganeti's span (first job received -> last job end)": median([r.get("span") for r in runs]),
+                      "after the last job": median([r.get("tail_ms") / 1000.0 if r.get("tail_ms") is not None
+                                                    else None for r in runs])}
+    if any(value is None for who in parts for value in parts[who].values()):
+        return []
+    diffs = sorted(((parts[tool][key] - parts[MI30][key], key) for key in parts[tool]), reverse=True)
+    lines = ["  The run, %s against %s (medians, difference): %s." % (name, anchor, ", ".join(
+        "%s %.2f s (%+.2f s)" % (key, parts[tool][key], parts[tool][key] - parts[MI30][key])
+        for key in parts[tool]))]
+    value, key = diffs[0]
+    outside = parts[tool]["before the first job"] + parts[tool]["after the last job"]
+    if key == "before the first job" and value > 0.005:
+        lines.append("  The largest difference is before the first job: ansible-playbook's own start (%.2f s) and "
+                     "the start of the first move." % (phase(item, tool, ANSIBLE_KEY) or 0.0))
+    elif key == "after the last job" and value > 0.005:
+        lines.append("  The largest difference is after the last job: %s, then %s." % (
+            HOLDS[RETURN_KEY], HOLDS[AFTER_KEY]))
+    elif value > 0.005:
+        steps = [(phase(item, tool, step) - (phase(item, MI30, step) or 0.0), step)
+                 for step in (FIRST_KEY, PREPARE_KEY, GAP_KEY, CREATE_KEY, IMPORT_KEY, HANDOFF_KEY, SENT_KEY,
+                              REMOVAL_KEY) if phase(item, tool, step) is not None]
+        longer = [(diff, step) for diff, step in sorted(steps, reverse=True)[:3] if diff > 0.005]
+        lines.append("  The largest difference is Ganeti's span, i.e. how long the clusters took for the run's "
+                     "jobs as the tool submitted them. Per move, the phases longer than %s's (median difference): "
+                     "%s." % (anchor, ", ".join("%s %+.2f s" % (step, diff) for diff, step in longer) or "none"))
+        if longer and longer[0][1] == FIRST_KEY:
+            lines.append("  The first of these is the tool's, %s%s." % (HOLDS[FIRST_KEY], (
+                "; with async the loop starts the moves one after the other" if item["mode"] == "async" else "")))
+    if outside >= over:
+        lines.append("  The time outside Ganeti's span (%.2f s) is more than the excess (%.2f s): a start and end "
+                     "of the run shorter by that much would close it." % (outside, over))
+    else:
+        lines.append("  The time outside Ganeti's span (%.2f s) is less than the excess (%.2f s): closing it needs "
+                     "the span shorter too." % (outside, over))
+    return lines
+
+
+def main_table(scenarios, versions):
+    anchor31_present = any(good_runs(item, MI31) for item in scenarios)
+    header = ["scenario", "tool", "runs ok", "wall s", "wall / move-instance %s" % versions.get("host", "3.0.2")] + (
+        ["wall / move-instance %s" % (versions.get("anchor31") or "3.1")] if anchor31_present else []) + [
+        "controller CPU s", "CPU / move-instance %s" % versions.get("host", "3.0.2"), "peak RSS MiB",
+        "RAPI requests per move", "jobs per move", "own time per move s",
+        "hand-off ms (remote-import -> export received)", "last job end -> return ms",
+        "last job end -> tool exit ms", "moves whose import Ganeti noticed late"]
+    rows = []
+    for item in scenarios:
+        for tool in [t for t in (ACTION, MODULE, MI30, MI31) if t in item["results"]]:
+            runs = item["results"][tool]
+            good = good_runs(item, tool)
+            moves = moves_of(item, tool)
+            late = sum(1 for m in moves if m.get(LATE_KEY, 0) > 1.0)
+            wall_ratio = ratio(wall(item, tool), wall(item, MI30))
+            row = [scenario_title(item), tool_name(tool, versions, item["mode"]), "%d/%d" % (len(good), len(runs)),
+                   summary([r["wall"] for r in good]),
+                   "%.2f" % wall_ratio if wall_ratio is not None and tool != MI30 else ""]
+            if anchor31_present:
+                wall31 = ratio(wall(item, tool), wall(item, MI31))
+                row.append("%.2f" % wall31 if wall31 is not None and tool != MI31 else "")
+            cpu_ratio = ratio(cpu(item, tool), cpu(item, MI30))
+            row += [summary([r["user"] + r["sys"] for r in good]),
+                    "%.2f" % cpu_ratio if cpu_ratio is not None and tool != MI30 else "",
+                    summary([r["maxrss_kb"] / 1024.0 for r in good]),
+                    summary([r["rapi_per_move"] for r in good]), summary([r["jobs_per_move"] for r in good]),
+                    summary([m.get(OWN_KEY) for m in moves]),
+                    summary([x for r in good for x in r["handoff_ms"]]),
+                    summary([x for r in good for x in r.get("return_ms", [])]),
+                    summary([r["tail_ms"] for r in good]), "%d/%d" % (late, len(moves))]
+            rows.append(row)
+    return table(header, rows)
+
+
+def baseline_lines(scenarios):
+    rows = []
+    for item in scenarios:
+        base = item.get("baseline") or []
+        if base:
+            rows.append([scenario_title(item), "%d" % len(base), summary([b["wall"] for b in base]),
+                         summary([b["user"] + b["sys"] for b in base])])
+    if not rows:
+        return []
+    return ["Ansible's own cost: the same play (one host per instance, the same forks, delegated to localhost) "
+            "with ``ansible.builtin.debug`` instead of the move, run after each run of the collection:", ""] + table(
+        ["scenario", "runs", "wall s", "controller CPU s"], rows)
+
+
+def render(saved):
     """The report page (RST, an antsibull-docs extra docs page) for the results of one bench run."""
+    scenarios, started, finished, host = saved["scenarios"], saved["started"], saved["finished"], saved["machine"]
+    versions = saved.get("versions") or {"a": "3.0.2", "b": "3.0.2", "host": "3.0.2", "anchor31": None}
+    anchor31_present = any(good_runs(item, MI31) for item in scenarios)
+    keys = ",".join(sorted(set(scenario_key(item).split("-")[0] for item in scenarios)))
     lines = HEADER + [".. _%s:" % LABEL, ""] + heading("Performance: ganeti_move_instance vs move-instance", "=") + [
-        "Written by ``make bench`` (``tests/bench/run.sh``) on %s. Both tools ran on the same two-cluster lab "
-        "(``tests/lab``, Ganeti 3.0.2, fake hypervisor, file disks) in one run, alternating, each move on fresh "
-        "instances of the same size. Both ran in the lab's hub namespace and addressed the clusters by name, so "
-        "neither went through the host port forwards. Every disk holds random bytes in its first half and zeros "
-        "after. Figures are medians with (min-max) over the runs; the async variant polls with "
-        ":ansplugin:`ansible.builtin.async_status#module` every second."
-        % time.strftime("%Y-%m-%d", time.gmtime(started)), "",
+        "Written by ``make bench`` (``tests/bench/run.sh``) on %s. Every tool ran on the same two-cluster lab "
+        "(``tests/lab``, cluster a Ganeti %s, cluster b Ganeti %s, fake hypervisor, file disks) in one run, the "
+        "tools taking turns in a rotating order, each move on fresh instances of the same size. Every tool ran in "
+        "the lab's hub namespace and addressed the clusters by name, so none went through the host port forwards. "
+        "Every disk holds random bytes in its first half and zeros after. Figures are medians with (min-max) over "
+        "the runs." % (time.strftime("%Y-%m-%d", time.gmtime(started)), versions["a"], versions["b"]), "",
+        "The async variant is the pattern of :ansplugin:`ansible.builtin.async_status#module`'s own documentation: "
+        "the moves started in a loop with ``poll: 0``, then async_status in a loop with ``until``, ``retries`` and "
+        "``delay``. Its examples wait 10 s between polls; the bench waits %d s, as earlier bench runs did: no "
+        "documented pattern polls sooner, and every poll is one more async_status run on the controller."
+        % saved.get("async_delay", ASYNC_DELAY), "",
         "Machine: %s, %d CPUs, %.1f GiB memory, Python %s, ansible-core %s. Bench wall time: %.0f s." % (
             host["platform"], host["cpus"], host["mem_gib"], host["python"], host["ansible_core"],
             finished - started), "",
-        "Reproduce: ``make bench`` (or ``BENCH_RUNS=5 BENCH_SCENARIOS=single,big,parallel8,parallel32 "
-        "bash tests/bench/run.sh``). Every figure comes from the clusters and the tools' processes, not from the "
-        "module's result: job times and log lines from Ganeti's job queue (``gnt-job list``, ``/2/jobs/ID``), "
-        "RAPI requests from the RAPI daemons' logs, the module's return from the time its result reached "
-        "``ansible-playbook`` (``tests/bench/callback_plugins``).", ""]
-    header = ["scenario", "tool", "runs ok", "wall s", "ratio module/move-instance (medians)", "controller CPU s",
-              "peak RSS MiB", "RAPI requests per move", "jobs per move",
-              "hand-off ms (remote-import -> export received)", "last job end -> return ms",
-              "last job end -> tool exit ms", "moves whose import Ganeti noticed late"]
-    rows = []
-    for item in scenarios:
-        res = item["results"]
-        walls = dict((tool, [r["wall"] for r in runs if r["ok"]]) for tool, runs in res.items())
-        ratio = "-"
-        if walls["module"] and walls["move-instance"]:
-            ratio = "%.2f" % (statistics.median(walls["module"]) / statistics.median(walls["move-instance"]))
-        for tool in ("module", "move-instance"):
-            runs = res[tool]
-            good = [r for r in runs if r["ok"]]
-            moves = [m for r in good for m in r.get("phases", [])]
-            late = sum(1 for m in moves if m.get(LATE_KEY, 0) > 1.0)
-            rows.append([scenario_title(item), tool, "%d/%d" % (len(good), len(runs)),
-                         summary([r["wall"] for r in good]), ratio if tool == "module" else "",
-                         summary([r["user"] + r["sys"] for r in good]),
-                         summary([r["maxrss_kb"] / 1024.0 for r in good]),
-                         summary([r["rapi_per_move"] for r in good]), summary([r["jobs_per_move"] for r in good]),
-                         summary([x for r in good for x in r["handoff_ms"]]),
-                         summary([x for r in good for x in r.get("return_ms", [])]),
-                         summary([r["tail_ms"] for r in good]), "%d/%d" % (late, len(moves))])
-    lines += table(header, rows)
+        "Reproduce: ``make bench`` (or ``BENCH_RUNS=%d BENCH_SCENARIOS=%s bash tests/bench/run.sh``%s). Every "
+        "figure comes from the clusters and the tools' processes, not from the module's result: job times and log "
+        "lines from Ganeti's job queue (``gnt-job list``, ``/2/jobs/ID``), RAPI requests from the RAPI daemons' "
+        "logs, the task's start and each move's return from the time ``ansible-playbook`` saw them "
+        "(``tests/bench/callback_plugins``)." % (
+            saved.get("runs", RUNS), keys, ", with ``LAB_B_GANETI=3.1`` for the 3.1 anchor" if anchor31_present
+            else ""), "",
+        "The tools:", "",
+        "- collection (action path): the collection as it is. A task on a local connection runs the move in the "
+        "Ansible worker (action plugin); with ``async`` the action plugin runs the module instead, so the async "
+        "rows of this tool are the module path.",
+        "- collection without action plugin (module path): a copy of the collection without ``plugins/action`` "
+        "(``build/bench/collections-module``), i.e. the module as 0.1.0 ran it: AnsiballZ, one module process per "
+        "move.",
+        "- move-instance %s: the host's tool. It crashes with more than one instance (``any() takes exactly one "
+        "argument``); the parallel rows use the lab's copy with that one expression fixed "
+        "(``tests/lab/lib/patch-move-instance.py``, ``--parallel=N``). Every run passes "
+        "``--opportunistic-tries=0``, without which 3.0.2 crashes." % versions.get("host", "3.0.2")]
+    if anchor31_present:
+        lines.append(
+            "- move-instance %s: the tool and Python of the lab's Ganeti 3.1 root file system (Debian trixie), run "
+            "with that root as its file system and the hub's network (``nsenter``), so its own code, Python and "
+            "libraries do the work, over the same network path as the others; the parallel rows use the same "
+            "fixed copy, the same options." % versions["anchor31"])
+    lines += [""] + targets_section(scenarios, versions)
+    lines += heading("Results", "-", LABEL + ".results") + main_table(scenarios, versions)
     lines += [
-        "move-instance 3.0.2 crashes with more than one instance (``any() takes exactly one argument``); the "
-        "parallel rows use the lab's copy with that one expression fixed (``tests/lab/lib/patch-move-instance.py``, "
-        "``--parallel=N``). The single-instance rows use the installed tool with ``--opportunistic-tries=0``, "
-        "without which it crashes.", "",
         "Controller CPU is that of the whole tool process tree (ansible-playbook with its workers and modules; "
         "move-instance with its threads), from getrusage of the children. Peak RSS is that of the largest single "
-        "process in the tree (getrusage reports no sum): for the module with forks each move runs in a process of "
-        "its own, so the controller's total is larger than the figure shown.", ""]
-    lines += like_for_like(scenarios) + ANALYSIS + phase_tables(scenarios)
+        "process in the tree (getrusage reports no sum): with forks each move runs in a process of its own, so the "
+        "controller's total is larger than the figure shown.", ""]
+    lines += baseline_lines(scenarios) + like_for_like(scenarios, versions) + OWN_TIME + ANALYSIS
+    lines += phase_tables(scenarios, versions)
     return "\n".join(wrapped(lines)).rstrip("\n") + "\n"
 
 
 def wrapped(lines, width=118):
-    """Paragraphs and bullets (not table cells or directives) wrapped, so that a new report diffs line by line."""
+    """Paragraphs and bullets (not table cells or directives) wrapped, so that a new report diffs line by line.
+
+    A line that starts with two spaces continues the bullet above it and keeps that indent.
+    """
     out = []
     for line in lines:
-        if len(line) <= width or line.startswith((" ", "..")):
+        if len(line) <= width or line.startswith(("   ", "..")):
             out.append(line)
         else:
-            out += textwrap.wrap(line, width, subsequent_indent="  " if line.startswith("- ") else "",
+            first = "  " if line.startswith("  ") else ""
+            rest = "  " if line.startswith(("- ", "  ")) else ""
+            out += textwrap.wrap(line.strip(), width, initial_indent=first, subsequent_indent=rest,
                                  break_long_words=False, break_on_hyphens=False)
     return out
 
 
-def scenario_title(item):
-    via = ", module via %s" % item["mode"] if item["count"] > 1 else ""
-    return "%s: %d x %s%s, compress %s" % (item["label"], item["count"], item["size"], via, item["compress"])
-
-
-def report(scenarios, started, finished, out=OUT, host=None):
-    text = render(scenarios, started, finished, host or machine())
+def report(saved, out=OUT):
+    text = render(saved)
     with open(out, "w") as handle:
         handle.write(text)
     log("wrote %s" % out)
 
 
+OWN_TIME = heading("Own time", "-", LABEL + ".own-time") + [
+    "A move's own time is the time a tool spends on it beyond Ganeti's critical path, from the jobs' time stamps "
+    "(``tests/bench/bench.py``, ``phases()``): (return - start) - critical path. The start is the move task's "
+    "start as ``ansible-playbook`` reports it (so ansible-playbook's own start before the task does not count; "
+    "it is shown apart) and move-instance's process start. The return is when the move's result reached "
+    "``ansible-playbook`` (with async: when async_status saw it finished) and move-instance's exit, one for all "
+    "its moves. The critical path is the sum of the job spans that no tool can overlap: the prepare-export job "
+    "(received to end: the create needs its key), the create job from received to its remote-import entry (the "
+    "export needs those endpoints), and from the export job's receipt to the end of the later of the export and "
+    "the create. What is left is the tool's: start -> prepare-export received (with forks it includes the "
+    "controller starting that host's worker), prepare end -> create received, the hand-off (remote-import entry "
+    "-> export received) and last job end -> return; each includes the RAPI server's and luxid's share of the "
+    "requests it makes. With one move per run the phase tables also show when the first RAPI request was "
+    "answered and how many were answered before the prepare-export job was received (from the RAPI logs).", ""]
+
 ANALYSIS = heading("Where the time goes", "-", LABEL + ".analysis") + [
     "The phase tables at the end split every move by the jobs' own timestamps. Most of a move is Ganeti's own "
-    "timeline, the same for both tools, paced by how Ganeti's master follows its import/export daemons "
-    "(``ImportExportLoop`` in ``ganeti/masterd/instance.py``): right after starting a daemon it finds no status yet "
-    "and looks again only 3 s later, then every second until the peer connects, then every 5 s while data flows. "
-    "Hence the ~3.3 s between the destination's \"preparing remote import\" and its endpoints, the ~3.5 s between "
-    "the export's start and \"finished sending data\" for 64 MiB that cross in 0.7 s, and a destination job that "
-    "ends up to 5 s after its data arrived (last column of the table above: such a single run takes ~2.5 s longer, "
-    "whichever tool runs it). Each job also waits 0.2-0.5 s for luxid to start its process, one job after the "
-    "other on each cluster, and luxid runs at most 20 jobs per cluster at once. No RAPI client shortens any of "
-    "this.", "",
-    "What a tool controls is the rest: the time to its first job, the gaps between jobs and the time after the "
-    "last one. The module submits the instance-info and prepare-export jobs together (move-instance runs them one "
-    "after the other), submits the create 0.1-0.2 s after the prepare-export job ends (move-instance 0.2-4.8 s), "
-    "hands off from the remote-import entry to the export in ~40 ms for a single move (move-instance ~110 ms) "
-    "and in under half of move-instance's time with 8 or 32 moves, submits the export "
-    "at Ganeti's high priority so that it passes jobs queued on a busy source, and reads the destination copy "
-    "while the source still removes its instance, so that one request is left after the last job. It speaks "
-    "TLS 1.2 to the RAPI: Ganeti's RAPI server answers TLS 1.3 requests ~40 ms late (about 50 ms against 11 ms "
-    "per request inside the lab), which move-instance pays on every request. Its start-up is what it cannot "
-    "shorten: ansible-playbook needs ~0.8 s to reach the task and the module ~0.2 s to import Ansible's module "
-    "code and requests, so its first job reaches the source ~1.3 s after the start, move-instance's ~0.4 s. The "
-    "\"last job end -> return\" of the module is when its result reached ansible-playbook (the callback in "
-    "``tests/bench/callback_plugins``): it includes Ansible's own handling of the result (the module process "
-    "exiting, its temporary directory removed, the result passed to the controller), and with 8 or 32 forks on two "
-    "busy CPUs the controller takes its time to collect them; move-instance returns once, when it exits.", "",
-    "Controller CPU is where the module is clearly ahead with forks: ~0.6x move-instance's CPU seconds for 8 and "
-    "32 moves (its memory is spread over one process per fork, so the peak RSS column does not compare totals). "
-    "The async variant costs more CPU and time than forks: Ansible starts the moves of a loop one after the other "
-    "(~0.3 s each, so the 32nd starts ~10 s after the first; see \"tool start -> prepare-export received\") and "
-    "every :ansplugin:`ansible.builtin.async_status#module` poll is a process of its own.",
-    "", "Targets missed, where the time goes and what would close the gap:", "",
-    "- Single move at most 0.9x: Ganeti's phases alone (prepare-export job, create to endpoints, export to its "
-    "end) take ~8.5 s of move-instance's ~9.7 s in the runs where the import was noticed in time, 0.88x, and every "
-    "tool adds at least its job submissions and hand-offs to that. Only shorter Ganeti phases would close it: the "
-    "master looking at its import/export daemons sooner than after 3 s and 5 s (a Ganeti change that speeds up "
-    "both tools alike), or a tool that returns before the source's export job ends, which the module does not do "
-    "because the export's per-disk result is the proof that every disk was sent. For a batch run from one "
-    "playbook the module's extra start-up (~0.9 s) is paid once, not per move.",
-    "- 8 and 32 parallel moves at most 0.8x: the moves queue on the clusters, not in the tools. The source "
-    "cluster starts its jobs one at a time (0.3-0.5 s each on these two busy CPUs; 4 jobs per move for either "
-    "tool), runs at most 20 at once, and the destination holds one of its 20 job slots per create until the "
-    "data arrived. With 8 moves the two CPUs are ~90% busy for the whole run, almost all of it Ganeti's daemons "
-    "and job processes. What would close it: fewer Ganeti jobs per move (the instance-info job is needed only "
-    "because no query returns disk access modes on Ganeti 3.0), a larger max_running_jobs on the clusters, or "
-    "more CPUs for the clusters.",
-    "- Hand-off under 100 ms for every move: a hand-off is luxid noticing the destination job's new log entry, "
-    "the RAPI daemon answering the long poll, the tool submitting the export and the source's RAPI and luxid "
-    "queueing it; the tool's own share is a few milliseconds. Single moves stay under 100 ms at the median but "
-    "not every time, and with many moves on two busy CPUs every one of these processes waits for a CPU, so single "
-    "hand-offs take up to seconds for both tools.",
-    "- Last job end to return under 100 ms: after the last job the module waits for one long-poll answer and sends "
-    "one request. When the source ends last that request is cheap; when the destination ends last it reads the "
-    "new instance with its run status, which Ganeti fetches live from the node (~100 ms): a time stamp the "
-    "module took just before returning (measured after this run) put two such single moves at 156 and 164 ms. "
-    "What the table shows on top is Ansible's handling of the result (the module process exiting, its temporary "
-    "directory removed, the result handed to the controller), which grows with the number of forks on two busy "
-    "CPUs; with 32 async moves a few results came more than 10 s late (not investigated further). What would "
-    "close it: reading the destination without its live run status, i.e. no "
-    ":ansretval:`ganeti.rapi.ganeti_move_instance#module:instance.status` in the result.",
-    "- RAPI requests: fewer than move-instance per move everywhere but with 32 moves via forks (40.3 against "
-    "39.6): there the module's source jobs wait longer in luxid's queue (it submits instance-info and "
-    "prepare-export together) and their long polls return every 10 s while they wait. Jobs per move: 4 for both.",
-    ""]
+    "timeline, the same for every tool, paced by how Ganeti's master follows its import/export daemons "
+    "(``ImportExportLoop`` in ``ganeti/masterd/instance.py``): right after starting a daemon it finds no status "
+    "yet and looks again only 3 s later, then every second until the peer connects, then every 5 s while data "
+    "flows. Hence the import daemon's start phase, the export's time for disks that cross the lab's network in "
+    "well under a second, and a destination job that can end up to 5 s after its data arrived (last column of "
+    "the results: such a run takes longer whichever tool runs it). Each job also waits for luxid to start its "
+    "process, one job after the other on each cluster, and luxid runs at most 20 jobs per cluster at once. No "
+    "RAPI client shortens any of this.", "",
+    "What a tool controls is its own time (above) and, with many moves, how soon it submits each move's jobs; "
+    "the phase tables show where each tool spends it. Ansible adds its start before the task, a worker process "
+    "per host (forks) or a loop that starts one async job after the other, and the handling of each result; the "
+    "module path adds an AnsiballZ module process per move, which the action path does without.", ""]
 
 
-def like_for_like(scenarios):
-    """Single-move ratios over the runs in which Ganeti noticed the import in time, for either tool.
+def like_for_like(scenarios, versions):
+    """Single-move ratios over the runs in which Ganeti noticed the import in time, for every tool.
 
     Whether the destination's master sees the end of an import at once or up
     to 5 s later is luck of its polling phase and moves a single run by ~2.5 s,
@@ -536,46 +1031,48 @@ def like_for_like(scenarios):
         if item["count"] != 1:
             continue
         walls = {}
-        for tool, runs in item["results"].items():
-            walls[tool] = [r["wall"] for r in runs if r["ok"] and r.get("phases")
+        for tool in item["results"]:
+            walls[tool] = [r["wall"] for r in good_runs(item, tool) if r.get("phases")
                            and all(m.get(LATE_KEY, 0) <= 1.0 for m in r["phases"])]
-        if walls["module"] and walls["move-instance"]:
-            lines.append("- %s, %s, compress %s: runs with the import noticed in time: module %d, move-instance %d; "
-                         "medians %.2f s and %.2f s, ratio %.2f." % (
-                             item["label"], item["size"], item["compress"], len(walls["module"]),
-                             len(walls["move-instance"]), statistics.median(walls["module"]),
-                             statistics.median(walls["move-instance"]),
-                             statistics.median(walls["module"]) / statistics.median(walls["move-instance"])))
+        if not walls.get(MI30):
+            continue
+        anchor = statistics.median(walls[MI30])
+        parts = []
+        for tool in [t for t in (ACTION, MODULE, MI31) if walls.get(t)]:
+            parts.append("%s %d run(s), median %.2f s, ratio %.2f" % (
+                tool_name(tool, versions), len(walls[tool]), statistics.median(walls[tool]),
+                statistics.median(walls[tool]) / anchor))
+        lines.append("- %s: %s %d run(s), median %.2f s; %s." % (
+            scenario_title(item), tool_name(MI30, versions), len(walls[MI30]), anchor, "; ".join(parts)))
     if lines:
-        lines = ["Like for like: a single run takes ~2.5 s longer when Ganeti's master notices the end of the import "
+        lines = ["Like for like: a single run takes longer when Ganeti's master notices the end of the import "
                  "late (its 5 s poll, last column), whichever tool runs, so the medians above depend on how the "
                  "runs happened to fall. Over the runs where it did not:", ""] + lines + [""]
     return lines
 
 
-def phase_tables(scenarios):
-    """Per scenario, the median seconds of each phase of a move, from the jobs' timestamps, for both tools."""
+def phase_tables(scenarios, versions):
+    """Per scenario, the median seconds of each phase of a move, from the jobs' timestamps, for every tool."""
     lines = heading("Phases of a move, from the jobs' timestamps", "-", LABEL + ".phases") + [
         "Median seconds per move over every move of every successful run (``tests/bench/bench.py``, "
         "``phases()``): the job's received/start/end times and the times of its log lines, as Ganeti's job queue "
-        "reports them.", ""]
+        "reports them; the start, return and own time as defined above. Medians of the parts need not add up to "
+        "the median of the whole.", ""]
     for item in scenarios:
-        res = item["results"]
-        moves = dict((tool, [m for r in res[tool] if r["ok"] for m in r.get("phases", [])]) for tool in res)
-        if not moves["module"] and not moves["move-instance"]:
+        tools = [t for t in (ACTION, MODULE, MI30, MI31) if moves_of(item, t)]
+        if not tools:
             continue
+        present = set(key for tool in tools for m in moves_of(item, tool) for key in m)
         rows = []
-        for key in list((moves["module"] or moves["move-instance"])[0]):
+        for key in [k for k in PHASE_ORDER if k in present] + sorted(present - set(PHASE_ORDER)):
             cells = [key]
-            for tool in ("module", "move-instance"):
-                values = [m[key] for m in moves[tool] if m.get(key) is not None]
-                if key == RETURN_KEY and tool == "move-instance":
-                    # one process for every move: it returns once, after the run's last job
-                    values = [r["tail_ms"] / 1000.0 for r in res[tool] if r["ok"] and r.get("tail_ms") is not None]
-                cells.append("%.3f" % statistics.median(values) if values else "-")
+            for tool in tools:
+                value = phase(item, tool, key)
+                cells.append("%.3f" % value if value is not None else "-")
             rows.append(cells)
-        lines += heading(scenario_title(item), "~") + table(["phase", "module s", "move-instance s"], rows,
-                                                            widths=[60, 20, 20])
+        lines += heading(scenario_title(item), "~") + table(
+            ["phase"] + ["%s s" % tool_name(tool, versions, item["mode"]) for tool in tools], rows,
+            widths=[40] + [60 // len(tools)] * len(tools))
     return lines
 
 
@@ -589,45 +1086,59 @@ def _ansible_version():
     return out.stdout.split("[core ")[1].split("]")[0] if "[core " in out.stdout else "?"
 
 
-def main():
-    started = time.time()
-    # The lab as the tools meet it in production: its own certificates and a
-    # socat that checks the peer's name (a lab left by the integration suite's
-    # last phase has neither).
+def prepare_lab():
+    """The lab as the tools meet it in production: its own certificates and a socat that checks the peer's name.
+
+    A lab left by the integration suite's last phase has neither; a lab with another Ganeti on b than
+    LAB_B_GANETI asks for is brought down too, so that ``lab.sh up`` can make the wanted one.
+    """
     wanted = {"LAB_RAPI_CERT": "lab", "LAB_FIX_SOCAT_CN": "1"}
-    if os.path.exists(os.path.join(LAB_DIR, "lab.env")) and any(
-            env_file().get(key) != value for key, value in wanted.items()):
-        lab("down")
+    if os.path.exists(os.path.join(LAB_DIR, "lab.env")):
+        current = env_file()
+        stale = any(current.get(key) != value for key, value in wanted.items())
+        for side in ("A", "B"):
+            asked = os.environ.get("LAB_%s_GANETI" % side)
+            stale = stale or bool(asked and current.get("GNT_%s_VERSION" % side, "3.0") != asked)
+        if stale:
+            lab("down")
     os.environ.update(wanted)
     lab("up")
+
+
+def main():
+    started = time.time()
+    prepare_lab()
+    lab_env = env_file()
     link = os.path.join(ROOT, "build", "collections", "ansible_collections", "ganeti", "rapi")
     os.makedirs(os.path.dirname(link), exist_ok=True)
     if not os.path.islink(link):
         os.symlink(ROOT, link)
-    plan = {"single": ("single", 1, "64M", "playbook", "none"),
-            "big-none": ("big", 1, BIG, "playbook", "none"),
-            "big-gzip-fast": ("big", 1, BIG, "playbook", "gzip-fast"),
-            "parallel8-forks": ("parallel", 8, "32M", "forks", "none"),
-            "parallel8-async": ("parallel", 8, "32M", "async", "none"),
-            "parallel32-forks": ("parallel", 32, "32M", "forks", "none"),
-            "parallel32-async": ("parallel", 32, "32M", "async", "none")}
-    groups = {"big": ["big-none", "big-gzip-fast"], "parallel8": ["parallel8-forks", "parallel8-async"],
-              "parallel32": ["parallel32-forks", "parallel32-async"]}
-    done = []
+    collections = {ACTION: os.path.join(ROOT, "build", "collections"), MODULE: module_collection()}
+    if has_action_plugin(collections[MODULE]):
+        raise RuntimeError("the module-path copy still has plugins/action")
+    tools = [ACTION, MODULE, MI30] + ([MI31] if anchor31(lab_env) else [])
+    if not has_action_plugin(collections[ACTION]):
+        log("no plugins/action/ganeti_move_instance.py in the tree: the action path is not measured")
+        tools.remove(ACTION)
+    if os.environ.get("BENCH_TOOLS"):
+        asked = [tool.strip() for tool in os.environ["BENCH_TOOLS"].split(",")]
+        tools = [tool for tool in tools if tool in asked]
+    saved = {"started": started, "machine": machine(), "versions": lab_versions(lab_env), "runs": RUNS,
+             "async_delay": ASYNC_DELAY, "tools": tools, "scenarios": []}
     for key in SCENARIOS:
-        for name in groups.get(key.strip(), [key.strip()]):
-            done.append(scenario(*plan[name]))
-            report(done, started, time.time())
-    with open(RESULTS, "w") as handle:
-        json.dump({"started": started, "finished": time.time(), "machine": machine(), "scenarios": done}, handle,
-                  indent=1)
+        for name in GROUPS.get(key.strip(), [key.strip()]):
+            saved["scenarios"].append(scenario(name, tools, collections))
+            saved["finished"] = time.time()
+            report(saved)
+            with open(RESULTS, "w") as handle:
+                json.dump(saved, handle, indent=1)
 
 
 def report_only(path=RESULTS):
     """Rewrite the report from a run's raw results (build/bench-results.json by default)."""
     with open(path) as handle:
         saved = json.load(handle)
-    report(saved["scenarios"], saved["started"], saved["finished"], host=saved.get("machine"))
+    report(saved)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ def test_plain_move_preserves_disk_bytes_and_rerun_is_unchanged(runner, instance
     assert cluster_b.disk_md5(name) == before
     assert move["instance"]["cluster"] == cluster_b.name
     assert move["instance"]["disk_template"] == "file"
-    # four jobs: instance info, prepare-export, export on A; create on B
+    # four jobs: prepare-export, instance info, export on A; create on B
     assert [(j["side"], j["operation"], j["status"]) for j in move["jobs"]] == [
-        ("source", "instance-info", "success"), ("source", "prepare-export", "success"),
+        ("source", "prepare-export", "success"), ("source", "instance-info", "success"),
         ("destination", "create", "success"), ("source", "export", "success")]
     assert cluster_b.job_count() == jobs_b + 1
     assert [s["name"] for s in move["steps"]] == ["preflight", "prepare", "create", "export", "import", "verify"]

@@ -15,9 +15,8 @@ import pytest
 
 from ansible_collections.ganeti.rapi.plugins.module_utils import instance_move
 from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import InstanceMove
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveSpec, ganeti_hint
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import RequestError
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import nic_request as _nic_request
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveSpec
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import MoveProgress
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient, RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     failure,
@@ -38,8 +37,8 @@ def test_happy_path_moves_and_reports(sc):
     assert outcome.source_instance == SOURCE_ROW
     assert outcome.destination_cluster == "cluster-b.test"
     assert [(j["side"], j["id"], j["operation"], j["status"]) for j in outcome.jobs] == [
-        ("source", INFO_JOB, "instance-info", "success"),
         ("source", PREPARE_JOB, "prepare-export", "success"),
+        ("source", INFO_JOB, "instance-info", "success"),
         ("destination", CREATE_JOB, "create", "success"),
         ("source", EXPORT_JOB, "export", "success"),
     ]
@@ -49,12 +48,45 @@ def test_happy_path_moves_and_reports(sc):
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
 
 
-def test_progress_callback_gets_every_step(sc):
-    seen = []
+class Recorder(MoveProgress):
+    def __init__(self):
+        self.steps, self.transfers, self.heard = [], [], []
+
+    def step(self, name, seconds):
+        self.steps.append(name)
+
+    def transfer(self, disk_count):
+        self.transfers.append(disk_count)
+
+    def job(self, watch, entries, ours=True):
+        assert ours  # no other run here
+        self.heard.append((watch.operation, [entry[3] for entry in entries]))
+
+
+def test_progress_hears_every_step_the_export_and_every_job_log_line(sc):
+    seen = Recorder()
     move = sc.move()
-    move.progress = lambda name, seconds: seen.append(name)
+    move.progress = seen
     move.run()
-    assert seen == ["preflight", "prepare", "create", "export", "import", "verify"]
+    assert seen.steps == ["preflight", "prepare", "create", "export", "import", "verify"]
+    assert seen.transfers == [2]  # the fake instance has two disks
+    export_lines = [line for operation, lines in seen.heard if operation == "export" for line in lines]
+    assert "Disk 0 finished sending data" in export_lines and "Disk 1 finished sending data" in export_lines
+    assert any(operation == "create" and any(line == "remote-import" or isinstance(line, dict) for line in lines)
+               for operation, lines in seen.heard)
+
+
+class Broken(MoveProgress):
+    def job(self, watch, entries, ours=True):
+        raise BrokenPipeError("the terminal went away")
+
+
+def test_a_broken_watcher_never_breaks_the_move(sc):
+    move = sc.move()
+    move.progress = Broken()
+    outcome = move.run()
+    assert outcome.state == "moved"
+    assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
 
 
 def test_create_body(sc):
@@ -243,26 +275,6 @@ def test_network_nic_sends_the_network_name_only(sc):
     sc.move().run()
     assert sc.create_body()["nics"] == [{"ip": "192.0.2.10", "mac": "aa:00:00:00:00:01", "name": "eth0",
                                          "network": "vlan100"}]
-
-
-@pytest.mark.parametrize("nic, expected", [
-    ([None, "u", None, "aa:00:00:00:00:01", "routed", "rt1", "", None, None],
-     {"ip": None, "mac": "aa:00:00:00:00:01", "mode": "routed", "link": "rt1"}),
-    (["n0", "u", "192.0.2.1", "aa:00:00:00:00:02", "bridged", "br0", "net-uuid", {"name": "lan"}],
-     {"ip": "192.0.2.1", "mac": "aa:00:00:00:00:02", "name": "n0", "network": "lan"}),
-    (["192.0.2.2", "aa:00:00:00:00:03", "bridged", "br0", "net-uuid", None],
-     {"ip": "192.0.2.2", "mac": "aa:00:00:00:00:03", "network": "net-uuid"}),
-    (["192.0.2.3", "aa:00:00:00:00:04", "bridged", "br0"],
-     {"ip": "192.0.2.3", "mac": "aa:00:00:00:00:04", "mode": "bridged", "link": "br0"}),
-], ids=["9-tuple", "8-tuple-network", "6-tuple-network-without-netinfo", "4-tuple"])
-def test_nic_request_tuple_lengths(nic, expected):
-    assert _nic_request(nic) == expected
-
-
-def test_nic_request_refuses_unknown_shapes():
-    with pytest.raises(RequestError) as info:
-        _nic_request(["a", "b", "c"])
-    assert "unexpected NIC information" in str(info.value)
 
 
 # ================================================================= idempotency
@@ -473,7 +485,7 @@ def test_hash_mismatch_on_create(sc):
     assert sc.destination.called("remove_instance") == []
     assert err.recovery == []
     assert [(j["operation"], j["status"]) for j in err.outcome.jobs] == [
-        ("instance-info", "success"), ("prepare-export", "success"), ("create", "error")]
+        ("prepare-export", "success"), ("instance-info", "success"), ("create", "error")]
 
 
 def test_create_job_success_without_remote_import_fails_instead_of_hanging(sc):
@@ -804,22 +816,6 @@ def test_prepare_export_without_handshake(sc):
 
 
 # ==================================================================== hints
-@pytest.mark.parametrize("text, code, expected", [
-    ("Invalid handshake: Hash didn't match, clusters don't share the same domain secret", "wrong_input",
-     "cluster domain secret"),
-    ("The given name (x) does not resolve", None, "resolve"),
-    ("socat: E certificate is valid but its commonName does not match hostname", None, "1681"),
-    ("Disk 0 failed to receive data", None, "did not arrive"),
-    ("Can't compute nodes", "temp_insufficient_resources", "opportunistic_tries"),
-    ("Can't compute nodes using iallocator 'hail'", "insufficient_resources", "cannot place"),
-    ("MAC address aa:00:00:00:00:01 already in use", "resource_not_unique", "mac: generate"),
-    ("Instance 'x' already exists", "already_exists", "destination_name"),
-    ("Hypervisor kvm is not enabled", None, "enable it"),
-])
-def test_ganeti_hint(text, code, expected):
-    assert expected in ganeti_hint(text, code)
-
-
 @pytest.mark.parametrize("version, resolves", [
     ("3.0.2", True), ("3.1.0~rc2", True), ("3.1.0rc2", True), (None, True), ("3.1.0", False), ("3.1.1", False),
     ("3.2.0~beta1", False),
@@ -844,24 +840,6 @@ def test_an_unresolvable_source_name_hint_follows_the_destination_version(sc, ve
         assert "set name_check: false" not in err.hint and "ganeti#1841" in err.hint
     else:
         assert "set name_check: false" in err.hint and "1841" not in err.hint
-
-
-def test_an_unresolvable_destination_name_may_skip_the_check():
-    hint = ganeti_hint("The given name (new.example.com) does not resolve", "resolver_error",
-                       source_name="old.example.com")
-    assert "set name_check: false" in hint
-
-
-def test_ganeti_hint_unknown():
-    assert ganeti_hint("something else entirely") is None
-    assert ganeti_hint(None) is None
-
-
-def test_move_error_text():
-    err = MoveError("destination", "create", "OpPrereqError: boom.", job_id=7, hint="do this")
-    err.recovery = ["cancelled x", "removed y"]
-    assert str(err) == ("destination, step 'create', job 7: OpPrereqError: boom. Fix: do this. "
-                        "Recovery: cancelled x; removed y")
 
 
 # ======================================================== recovery by evidence
@@ -1020,14 +998,6 @@ def test_create_still_running_when_the_move_fails_that_fails_without_import_entr
 
 
 # ============================================================ names, name_check
-def test_names_are_normalised():
-    spec = MoveSpec(name="Web1.Test.", destination_name=None)
-    assert (spec.name, spec.destination_name) == ("web1.test", "web1.test")
-    spec = MoveSpec(name=" Web1.Test. ", destination_name="New.Example.")
-    assert (spec.name, spec.destination_name) == ("web1.test", "new.example")
-    assert instance_move.normalize_name(None) is None
-
-
 def test_a_mixed_case_name_with_trailing_dot_moves_the_instance(sc):
     outcome = sc.move(name="Inst1.TEST.").run()
     assert outcome.state == "moved"

@@ -429,7 +429,7 @@ def test_both_present_with_the_same_shape_and_no_earlier_move_refuses(sc, jobs):
     err = failure(sc.move())
 
     if jobs == "query-fails":
-        assert err.side == "both" and "Forbidden" in err.message  # the job lists must be readable
+        assert err.side == "destination" and "Forbidden" in err.message  # the job lists must be readable
     else:
         assert (err.side, err.step) == ("both", "preflight")
         assert "with the same disks and MAC addresses" in err.message and "neither was touched" in err.message

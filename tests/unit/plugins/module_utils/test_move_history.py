@@ -12,7 +12,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_history import (
-    EarlierMove, find_earlier_move, live_jobs, operation,
+    EarlierMove, find_earlier_move, live_jobs_of, operation,
 )
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import FakeClock, FakeCluster
@@ -158,7 +158,7 @@ def test_unreadable_job_list_raises(clusters):
         _find(clusters)
 
 
-# ==================================================================== live_jobs
+# ================================================================= live_jobs_of
 def row(job_id, summary, status="running"):
     return {"id": job_id, "status": status, "summary": [summary], "ops": [{}], "opresult": [None]}
 
@@ -171,7 +171,7 @@ def test_live_jobs_by_status(clusters, status, live):
     source, destination = clusters
     destination.job_list = [create_row("200", status=status)]
     source.job_list = [export_row(12, status=status)]
-    found = live_jobs(source, destination, NAME, NAME)
+    found = live_jobs_of("source", source, NAME) + live_jobs_of("destination", destination, NAME)
     assert [(side, job["id"]) for side, job in found] == ([("source", 12), ("destination", "200")] if live else [])
 
 
@@ -181,7 +181,7 @@ def test_live_jobs_cover_every_changing_operation_of_the_instance_only(clusters)
                        row(4, "INSTANCE_REMOVE(%s)" % NAME), row(6, "INSTANCE_STARTUP(other.test)"),
                        row(7, "INSTANCE_SHUTDOWN(%s)" % NAME)]
     destination.job_list = [row(9, "INSTANCE_REMOVE(%s)" % NEW_NAME), row(8, "INSTANCE_REMOVE(%s)" % NAME)]
-    found = live_jobs(source, destination, NAME, NEW_NAME)
+    found = live_jobs_of("source", source, NAME) + live_jobs_of("destination", destination, NEW_NAME)
     # one query per cluster, without job logs or results: it is asked on every preflight
     queries = source.called("query") + destination.called("query")
     assert len(queries) == 2

@@ -17,7 +17,6 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_request import apply_nic_overrides
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     failure,
     INFO_JOB, INSTINFO, NAME, SOURCE_ROW, Scenario, answer, network_row, node_row,
@@ -303,20 +302,6 @@ def test_without_a_primary_node_any_connected_group_will_do(sc):
 def test_moves_without_networks_do_not_ask_for_networks(sc):
     sc.move(primary_node=NODE1, nics=[{"link": "br1"}]).run()
     assert _queries(sc.destination, "network") == [] and _queries(sc.destination, "group") == []
-
-
-# ========================================================== NIC override rules
-@pytest.mark.parametrize("nics, overrides, expected", [
-    ([{"mac": MAC, "mode": "bridged", "link": "br0", "vlan": "1"}], [{"network": "net1"}],
-     [{"mac": MAC, "network": "net1"}]),
-    ([{"mac": MAC, "mode": "bridged", "link": "br-net1", "network": "net1"}], [{"network": "", "link": "br0"}],
-     [{"mac": MAC, "link": "br0"}]),
-    ([{"mac": MAC, "mode": "bridged", "link": "br-net1", "network": "net1"}], [{"mac": "generate"}],
-     [{"mac": "generate", "network": "net1"}]),
-    ([{"mac": MAC, "link": "br0"}], [{"link": "br1", "mac": None}], [{"link": "br1"}]),
-], ids=["onto-a-network", "off-a-network", "stays-on-its-network", "plain"])
-def test_apply_nic_overrides(nics, overrides, expected):
-    assert apply_nic_overrides(nics, overrides) == expected
 
 
 # ============================================================ addresses

@@ -13,10 +13,10 @@ import copy
 
 import pytest
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_evidence import same_cluster, shape_mismatches
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiError
 from ansible_collections.ganeti.rapi.tests.unit.plugins.module_utils.fake_rapi import (
     failure,
-    CREATE_JOB, DEST_INFO, DEST_ROW, HASH_ERROR, NAME, REMOVE_JOB, SOURCE_INFO, SOURCE_ROW, Scenario, answer,
+    CREATE_JOB, DEST_ROW, HASH_ERROR, NAME, REMOVE_JOB, SOURCE_INFO, SOURCE_ROW, Scenario, answer,
     log_entry,
 )
 
@@ -48,13 +48,16 @@ def test_one_cluster_reached_twice_is_refused_before_anything(sc, method, destin
     _nothing_asked_of_the_instance(sc)
 
 
-def test_clusters_with_the_same_name_but_different_uuids_are_two():
-    assert not same_cluster(dict(SOURCE_INFO), dict(SOURCE_INFO, uuid="another"))
-    assert same_cluster({"name": "a.test"}, {"name": "A.test"})
-    assert not same_cluster(dict(SOURCE_INFO), dict(DEST_INFO))
-
-
 # ========================================================================= names
+@pytest.mark.parametrize("method", ["run", "check"])
+def test_a_failed_read_with_the_canonical_name_is_a_preflight_error_of_the_destination(sc, method):
+    sc.source.instance("inst1", copy.deepcopy(SOURCE_ROW), None)  # the source expands inst1 to inst1.test
+    sc.destination.instance(NAME, RapiError("Service Unavailable", status=503))
+    err = failure(sc.move(name="inst1"), method)
+    assert (err.side, err.step) == ("destination", "preflight") and "Service Unavailable" in err.message
+    assert sc.submitted() == []
+
+
 def test_a_short_name_moves_under_the_canonical_name(sc):
     sc.source.instance("inst1", copy.deepcopy(SOURCE_ROW), None)  # the source expands inst1 to inst1.test
     outcome = sc.move(name="inst1").run()
@@ -63,7 +66,10 @@ def test_a_short_name_moves_under_the_canonical_name(sc):
     assert [call[1] for call in sc.source.submitted()] == [NAME, NAME, NAME]  # info, prepare, export
     body = sc.create_body()
     assert (body["name"], body["source_instance_name"]) == (NAME, NAME)
-    assert sc.destination.called("query_instance") == [("query_instance", NAME), ("query_instance", NAME)]
+    # The destination is read beside the source with the name as given, then again with the canonical name (the
+    # first answer is not used), and once more at the end.
+    assert sc.destination.called("query_instance") == [("query_instance", "inst1"), ("query_instance", NAME),
+                                                       ("query_instance", NAME)]
     assert outcome.message.startswith("%s moved to cluster-b.test as %s" % (NAME, NAME))
 
 
@@ -208,11 +214,3 @@ def test_diff_by_iallocator_names_it_and_after_a_move_shows_the_real_copy(sc):
     moved = sc2.move().run()
     assert moved.diff["after"]["primary_node"] == DEST_ROW["pnode"]
     assert moved.diff["after"]["cluster"] == "cluster-b.test"
-
-
-def test_shape_compares_expected_macs():
-    row = dict(SOURCE_ROW)
-    assert shape_mismatches(row, dict(row)) == []
-    assert shape_mismatches(row, dict(row, **{"nic.macs": ["AA:00:00:B3:0A:23"]})) == []  # case
-    assert shape_mismatches(row, dict(row, **{"nic.macs": ["aa:00:00:00:00:09"]}), [{"mac": "aa:00:00:00:00:09"}]) == []
-    assert shape_mismatches(row, dict(row), [{"mac": "aa:00:00:00:00:09"}]) != []

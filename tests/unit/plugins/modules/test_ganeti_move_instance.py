@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from ansible_collections.ganeti.rapi.plugins.module_utils import move_task
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveOutcome
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient
 from ansible_collections.ganeti.rapi.plugins.modules import ganeti_move_instance
@@ -70,7 +71,6 @@ class FakeMove:
 
     def _do(self, name, result):
         self.calls.append(name)
-        self.progress("preflight", 0.25)
         if isinstance(result, Exception):
             raise result
         return result
@@ -89,7 +89,7 @@ def fake_move(monkeypatch):
     FakeMove.instances = []
     FakeMove.check_result = None
     FakeMove.run_result = None
-    monkeypatch.setattr(ganeti_move_instance, "InstanceMove", FakeMove)
+    monkeypatch.setattr(move_task, "InstanceMove", FakeMove)
     return FakeMove
 
 

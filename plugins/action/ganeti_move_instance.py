@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""ganeti_move_instance on the controller: the move runs in the Ansible worker and shows its progress live.
+
+A task whose connection is local (the implicit localhost, ``delegate_to: localhost``, ``connection: local``),
+without ``become``, runs the move here, in-process, with no module to ship and start, and prints each disk's
+transfer lines while it runs (the worker's display is forwarded to ``ansible-playbook`` and, through
+ansible-runner, to AWX as events).  A task with ``async`` or ``become``, one whose connection reaches another
+host, or a controller Python without requests runs the module as before.  Both paths validate with the module's
+argument spec and build the result in plugins/module_utils/move_task.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+from contextlib import contextmanager
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action.normal import ActionModule as NormalAction
+from ansible.utils.display import Display
+
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_options import RULES, argument_spec
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import ProgressLines, duration
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_task import MoveTask
+from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import HAS_REQUESTS
+
+display = Display()
+
+
+class ActionModule(NormalAction):
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        if self._task.async_val or not self._in_process():
+            return super(ActionModule, self).run(tmp, task_vars)
+        result = super(NormalAction, self).run(tmp, task_vars)  # ActionBase's checks only: no module
+        del tmp
+        environment = {}
+        self._compute_environment_string(environment)
+        # The environment fallbacks of the options and the password variables are read with the task's
+        # `environment` in force, as the module would see it.
+        with _environment(environment):
+            validation = ArgumentSpecValidator(argument_spec(), **RULES).validate(self._task.args)
+            if validation.error_messages:
+                result.update(failed=True, msg="; ".join(validation.error_messages), side="input", step="arguments")
+                return remove_values(result, validation._no_log_values)
+            params = validation.validated_parameters
+            task = MoveTask(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
+                            environ=os.environ)
+            # Filled with the passwords from files or the environment as soon as they are read.
+            self._secrets = task.secrets
+            self._secrets.update(validation._no_log_values)
+            if not self._task.no_log:
+                task.progress = ProgressLines(params["name"], self._say)
+            task.run()
+        if task.progress is not None:
+            outcome = "failed" if task.failed else task.result.get("state")
+            task.progress.say("%s after %s: %s" % (outcome, duration(task.result.get("duration") or 0),
+                                                   task.result.get("msg")))
+        result.update(task.result)
+        result["invocation"] = {"module_args": params}  # as a module's result has it (masked below)
+        if task.failed:
+            result["failed"] = True
+        if task.warnings:
+            result["warnings"] = list(task.warnings)
+        return remove_values(result, self._secrets)
+
+    _secrets = ()
+
+    def _say(self, text, verbosity):
+        """One progress line, on ansible-playbook's output at ``verbosity`` (0: always, 1: -v, 2: -vv)."""
+        if self._secrets:
+            text = remove_values(text, self._secrets)
+        if verbosity == 0:
+            display.display(text)
+        elif verbosity == 1:
+            display.v(text)
+        else:
+            display.vv(text)
+
+    def _in_process(self):
+        """Whether the move runs here: a local connection, no become, requests in Ansible's own Python.
+
+        With become the module runs as the become user (who may alone read a password file); without requests
+        here, the module may find it in the task's python interpreter.
+        """
+        return (getattr(self._connection, "transport", None) == "local" and not self._play_context.become
+                and HAS_REQUESTS)
+
+
+@contextmanager
+def _environment(values):
+    """The task's ``environment`` in os.environ while the move reads its settings (this worker runs one task)."""
+    saved = dict((name, os.environ.get(name)) for name in values)
+    # str() as the module path's env_prefix does (a None value becomes "None" there too).
+    os.environ.update(dict((name, str(value)) for name, value in values.items()))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,225 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, ganeti.rapi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The action plugin: which path a task takes, what it prints while the move runs, what it returns.
+
+InstanceMove is replaced by a stand-in that plays a short move through the progress hooks (no network).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible.playbook.task import Task
+from ansible.plugins.action.normal import ActionModule as NormalAction
+
+from ansible_collections.ganeti.rapi.plugins.action import ganeti_move_instance as action
+from ansible_collections.ganeti.rapi.plugins.module_utils import move_task
+from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import JobWatch
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveOutcome
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import MoveProgress
+
+TASK_PW = "task-PW-never-printed-1"
+FILE_PW = "file-PW-never-printed-3"
+
+
+class FakeMove:
+    """Plays a move through the progress hooks; records its spec."""
+
+    instances = []
+    fail = None
+    echo = False  # a move whose words carry the password it was given (it must never be seen)
+
+    def __init__(self, source, destination, spec, progress=None):
+        self.source, self.destination, self.spec = source, destination, spec
+        self.progress = progress or MoveProgress()
+        self.outcome = MoveOutcome()
+        FakeMove.instances.append(self)
+
+    def _play(self):
+        progress = self.progress
+        progress.step("preflight", 0.2)
+        export = JobWatch(5, "source", "export")
+        progress.transfer(1)
+        progress.job(export, [[1, [0, 0], "message", "Shutting down instance web1.test"],
+                              [2, [0, 0], "message", "Disk 0 sent 12M, 2.4 MiB/s, 4%, ETA 1m 44s"]])
+        progress.step("export", 41.0)
+
+    def run(self):
+        self._play()
+        if FakeMove.fail:
+            error = MoveError("source", "export", FakeMove.fail)
+            error.outcome, error.changed, error.recovery = self.outcome, False, ["nothing was left"]
+            raise error
+        outcome = self.outcome
+        outcome.state, outcome.changed, outcome.evidence = "moved", True, "jobs"
+        outcome.message = "web1.test moved to cluster-b.test as web1.test"
+        if FakeMove.echo:
+            outcome.message += " with " + self.source._password
+            self.progress.job(JobWatch(5, "source", "export"), [[3, [0, 0], "message", self.source._password]])
+        outcome.instance = {"name": "web1.test", "pnode": "node1.b", "disk.sizes": [1024]}
+        outcome.source_cluster, outcome.destination_cluster = "cluster-a.test", "cluster-b.test"
+        outcome.steps = [{"name": "preflight", "seconds": 0.2}]
+        outcome.warnings = ["a warning"]
+        return outcome
+
+    def check(self):
+        outcome = self.outcome
+        outcome.state, outcome.changed, outcome.message = "would_move", True, "web1.test would move"
+        outcome.diff = {"before": {"cluster": "cluster-a.test"}, "after": {"cluster": "cluster-b.test"}}
+        return outcome
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    for name in ("GANETI_SOURCE_PASSWORD", "GANETI_SOURCE_PASSWORD_FILE", "GANETI_PASSWORD", "GANETI_USERNAME",
+                 "GANETI_SOURCE_HOST", "GANETI_DESTINATION_HOST", "GANETI_SOURCE_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    FakeMove.instances, FakeMove.fail, FakeMove.echo = [], None, False
+    monkeypatch.setattr(move_task, "InstanceMove", FakeMove)
+    printed = []
+    for method, level in (("display", 0), ("v", 1), ("vv", 2)):
+        monkeypatch.setattr(action.display, method, lambda text, *a, level=level, **kw: printed.append((level, text)))
+    return printed
+
+
+def plugin(args, transport="local", async_val=0, check_mode=False, diff=False, no_log=False, environment=None,
+           become=False):
+    task = MagicMock(Task)
+    task.args = args
+    task.async_val = async_val
+    task.check_mode = check_mode
+    task.diff = diff
+    task.no_log = no_log
+    task.environment = environment
+    task.action = "ganeti.rapi.ganeti_move_instance"
+    connection = MagicMock()
+    connection.transport = transport
+    connection._shell.tmpdir = None
+    templar = MagicMock()
+    templar.template.side_effect = lambda value, *a, **kw: value
+    play_context = MagicMock()
+    play_context.become = become
+    return action.ActionModule(task, connection, play_context, loader=None, templar=templar, shared_loader_obj=None)
+
+
+def args(**extra):
+    base = {"name": "web1.test",
+            "source": {"host": "cluster-a.test", "username": "mover", "password": TASK_PW},
+            "destination": {"host": "cluster-b.test"}}
+    base.update(extra)
+    return base
+
+
+def test_a_local_task_moves_in_process_and_prints_its_progress(fake):
+    result = plugin(args(keep_source=True, compress="gzip")).run(task_vars={})
+
+    assert result["changed"] is True and result["state"] == "moved" and not result.get("failed")
+    assert result["msg"] == "web1.test moved to cluster-b.test as web1.test"
+    assert result["instance"]["primary_node"] == "node1.b"
+    assert result["warnings"] == ["a warning"]
+    spec = FakeMove.instances[0].spec
+    assert (spec.keep_source, spec.compress, spec.timeout) == (True, "gzip", 3600)
+    assert fake[0] == (1, "web1.test: preflight done in 0.2s")
+    assert (0, "web1.test: Disk 0 sent 12M, 2.4 MiB/s, 4%, ETA 1m 44s") in fake
+    assert (2, "web1.test: source job 5 (export): Shutting down instance web1.test") in fake
+    assert fake[-1][0] == 0 and fake[-1][1].startswith("web1.test: moved after ")
+    assert fake[-1][1].endswith(": web1.test moved to cluster-b.test as web1.test")
+    assert TASK_PW not in repr(result) and TASK_PW not in repr(fake)
+
+
+def test_a_failed_move_fails_the_task_with_the_moves_words(fake):
+    FakeMove.fail = "the export did not transfer every disk"
+    result = plugin(args()).run(task_vars={})
+
+    assert result["failed"] is True and result["changed"] is False
+    assert (result["side"], result["step"]) == ("source", "export")
+    assert "the export did not transfer every disk" in result["msg"]
+    assert result["recovery"] == ["nothing was left"]
+    assert fake[-1][1].startswith("web1.test: failed after ")
+
+
+@pytest.mark.parametrize("diff", [True, False])
+def test_check_and_diff_mode_reach_the_move(fake, diff):
+    result = plugin(args(), check_mode=True, diff=diff).run(task_vars={})
+    assert result["state"] == "would_move" and result["msg"] == "web1.test would move"
+    assert ("diff" in result) is diff
+    if diff:
+        assert result["diff"]["after"] == {"cluster": "cluster-b.test"}
+
+
+def test_no_log_prints_nothing_while_the_move_runs(fake):
+    result = plugin(args(), no_log=True).run(task_vars={})
+    assert result["state"] == "moved" and fake == []
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({"name": None}, "missing required arguments: name"),
+    ({"iallocator": "hail", "primary_node": "n1"}, "parameters are mutually exclusive: iallocator|primary_node"),
+    ({"timeout": "soon"}, "timeout"),
+    ({"colour": "blue"}, "colour"),
+])
+def test_bad_options_fail_before_anything_is_asked(fake, extra, words):
+    given = args(**extra)
+    given = dict((key, value) for key, value in given.items() if value is not None)
+    result = plugin(given).run(task_vars={})
+    assert result["failed"] is True and words in result["msg"]
+    assert (result["side"], result["step"]) == ("input", "arguments")
+    assert FakeMove.instances == [] and fake == []
+    assert TASK_PW not in repr(result)
+
+
+def test_a_number_below_its_minimum_is_refused(fake):
+    result = plugin(args(timeout=0)).run(task_vars={})
+    assert result["failed"] is True and result["msg"] == "timeout must be at least 1, got 0"
+    assert FakeMove.instances == []
+
+
+def test_the_tasks_environment_gives_the_password_file_and_the_password_is_masked(fake, tmp_path, monkeypatch):
+    secret = tmp_path / "pw"
+    secret.write_text(FILE_PW + "\n")
+    given = args(source={"host": "cluster-a.test", "username": "mover"})
+    FakeMove.echo = True
+    result = plugin(given, environment=[{"GANETI_SOURCE_PASSWORD_FILE": str(secret)}]).run(task_vars={})
+    move = FakeMove.instances[0]
+    assert move.source._password == FILE_PW and move.destination._password == FILE_PW
+    assert result["msg"] == "web1.test moved to cluster-b.test as web1.test with ********"
+    assert (2, "web1.test: source job 5 (export): ********") in fake
+    assert FILE_PW not in repr(result) and FILE_PW not in repr(fake)
+    assert "GANETI_SOURCE_PASSWORD_FILE" not in os.environ  # only for the task
+
+
+@pytest.mark.parametrize("transport, async_val, become, requests", [
+    ("ssh", 0, False, True), ("local", 600, False, True), ("local", 0, True, True), ("local", 0, False, False)],
+    ids=["another-host", "async", "become", "no-requests-here"])
+def test_the_module_runs_where_the_move_cannot_run_here(fake, monkeypatch, transport, async_val, become, requests):
+    ran = []
+    monkeypatch.setattr(NormalAction, "run", lambda self, tmp=None, task_vars=None: ran.append(1) or {"ok": 1})
+    monkeypatch.setattr(action, "HAS_REQUESTS", requests)
+    result = plugin(args(), transport=transport, async_val=async_val, become=become).run(task_vars={})
+    assert result == {"ok": 1} and ran == [1] and FakeMove.instances == [] and fake == []
+
+
+def test_a_no_log_options_value_is_masked_in_the_lines_and_the_result(fake):
+    FakeMove.echo = True
+    result = plugin(args()).run(task_vars={})
+    assert result["msg"].endswith(" with ********")
+    assert (2, "web1.test: source job 5 (export): ********") in fake
+    assert TASK_PW not in repr(result) and TASK_PW not in repr(fake)
+    assert result["invocation"]["module_args"]["source"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def test_the_environment_is_restored_when_the_move_raises(fake, monkeypatch):
+    def explode(self):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(FakeMove, "run", explode)
+    with pytest.raises(RuntimeError):
+        plugin(args(), environment=[{"GANETI_SOURCE_PASSWORD_FILE": "/nonexistent"}]).run(task_vars={})
+    assert "GANETI_SOURCE_PASSWORD_FILE" not in os.environ
