@@ -22,6 +22,7 @@ from contextlib import contextmanager
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 
@@ -50,7 +51,8 @@ class ActionModule(NormalAction):
         with _environment(environment):
             validation = ArgumentSpecValidator(argument_spec(), **RULES).validate(self._task.args)
             if validation.error_messages:
-                result.update(failed=True, msg="; ".join(validation.error_messages), side="input", step="arguments")
+                result.update(failed=True, msg="; ".join(self._error_text(error) for error in validation.errors.errors),
+                              side="input", step="arguments")
                 return remove_values(result, validation._no_log_values)
             params = validation.validated_parameters
             task = MoveTask(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
@@ -85,6 +87,12 @@ class ActionModule(NormalAction):
             display.v(text)
         else:
             display.vv(text)
+
+    def _error_text(self, error):
+        """An argument error in the words AnsibleModule would use."""
+        if isinstance(error, UnsupportedError):
+            return "Unsupported parameters for (%s) module: %s" % (self._task.action, error.msg)
+        return error.msg
 
     def _in_process(self):
         """Whether the move runs here: a local connection, no become, requests in Ansible's own Python.

@@ -164,7 +164,8 @@ def test_no_log_prints_nothing_while_the_move_runs(fake):
     ({"name": None}, "missing required arguments: name"),
     ({"iallocator": "hail", "primary_node": "n1"}, "parameters are mutually exclusive: iallocator|primary_node"),
     ({"timeout": "soon"}, "timeout"),
-    ({"colour": "blue"}, "colour"),
+    ({"colour": "blue"}, "Unsupported parameters for (ganeti.rapi.ganeti_move_instance) module: colour. "
+                         "Supported parameters include: "),
 ])
 def test_bad_options_fail_before_anything_is_asked(fake, extra, words):
     given = args(**extra)
