@@ -25,8 +25,9 @@ from ansible_collections.ganeti.rapi.plugins.module_utils import move_task
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import JobWatch
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveOutcome
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import MoveProgress
+from ansible_collections.ganeti.rapi.tests.unit.plugins.modules.module_args import TASK_PW
+from ansible_collections.ganeti.rapi.tests.unit.plugins.modules.module_args import task_args as args
 
-TASK_PW = "task-PW-never-printed-1"
 FILE_PW = "file-PW-never-printed-3"
 
 
@@ -108,14 +109,6 @@ def plugin(args, transport="local", async_val=0, check_mode=False, diff=False, n
     play_context = MagicMock()
     play_context.become = become
     return action.ActionModule(task, connection, play_context, loader=None, templar=templar, shared_loader_obj=None)
-
-
-def args(**extra):
-    base = {"name": "web1.test",
-            "source": {"host": "cluster-a.test", "username": "mover", "password": TASK_PW},
-            "destination": {"host": "cluster-b.test"}}
-    base.update(extra)
-    return base
 
 
 def test_a_local_task_moves_in_process_and_prints_its_progress(fake):

@@ -28,6 +28,8 @@ except ImportError:  # pragma: no cover
     import mock  # type: ignore
 
 PROFILE = "legacy"
+# The password the tests' tasks give; no output may ever show it.
+TASK_PW = "task-PW-never-printed-1"
 
 
 @contextlib.contextmanager
@@ -55,3 +57,12 @@ def run_module(main, args, capsys):
         raise AssertionError("the module returned without exit_json or fail_json")
     out = capsys.readouterr().out
     return code, json.loads(out), out
+
+
+def task_args(**extra):
+    """A ganeti_move_instance task's arguments (web1.test from cluster-a.test to cluster-b.test), ``extra`` over them."""
+    base = {"name": "web1.test",
+            "source": {"host": "cluster-a.test", "username": "mover", "password": TASK_PW},
+            "destination": {"host": "cluster-b.test"}}
+    base.update(extra)
+    return base

@@ -17,9 +17,9 @@ from ansible_collections.ganeti.rapi.plugins.module_utils import move_task
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveOutcome
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import RapiClient
 from ansible_collections.ganeti.rapi.plugins.modules import ganeti_move_instance
-from ansible_collections.ganeti.rapi.tests.unit.plugins.modules.module_args import run_module
+from ansible_collections.ganeti.rapi.tests.unit.plugins.modules.module_args import TASK_PW, run_module
+from ansible_collections.ganeti.rapi.tests.unit.plugins.modules.module_args import task_args as args
 
-TASK_PW = "task-PW-never-printed-1"
 ENV_PW = "env-PW-never-printed-2"
 FILE_PW = "file-PW-never-printed-3"
 SECRETS = (TASK_PW, ENV_PW, FILE_PW)
@@ -91,14 +91,6 @@ def fake_move(monkeypatch):
     FakeMove.run_result = None
     monkeypatch.setattr(move_task, "InstanceMove", FakeMove)
     return FakeMove
-
-
-def args(**extra):
-    base = {"name": "web1.test",
-            "source": {"host": "cluster-a.test", "username": "mover", "password": TASK_PW},
-            "destination": {"host": "cluster-b.test"}}
-    base.update(extra)
-    return base
 
 
 def _run(capsys, **extra):
