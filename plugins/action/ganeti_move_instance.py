@@ -38,6 +38,7 @@ class ActionModule(NormalAction):
 
     _supports_check_mode = True
     _supports_async = True
+    _secrets = ()  # what _say masks: the task's no_log values and the passwords read from files or the environment
 
     def run(self, tmp=None, task_vars=None):
         if self._task.async_val or not self._in_process():
@@ -74,8 +75,6 @@ class ActionModule(NormalAction):
         if task.warnings:
             result["warnings"] = list(task.warnings)
         return remove_values(result, self._secrets)
-
-    _secrets = ()
 
     def _say(self, text, verbosity):
         """One progress line, on ansible-playbook's output at ``verbosity`` (0: always, 1: -v, 2: -vv)."""
