@@ -26,12 +26,16 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_options import RULES, argument_spec
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_options import MINIMUMS, RULES, argument_spec
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import ProgressLines, duration
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_task import MoveTask
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import HAS_REQUESTS
 
 display = Display()
+
+# Seconds of the task's timeout keyword that the move leaves itself after its deadline: its own return (within
+# 5 s of the deadline) plus its start after the task's.
+KEYWORD_MARGIN = 10
 
 
 class ActionModule(NormalAction):
@@ -41,8 +45,12 @@ class ActionModule(NormalAction):
     _secrets = ()  # what _say masks: the task's no_log values and the passwords read from files or the environment
 
     def run(self, tmp=None, task_vars=None):
+        capped = self._within_keyword_timeout()
         if self._task.async_val or not self._in_process():
-            return super(ActionModule, self).run(tmp, task_vars)
+            result = super(ActionModule, self).run(tmp, task_vars)
+            if capped:
+                result["warnings"] = list(result.get("warnings") or []) + [capped]
+            return result
         result = super(NormalAction, self).run(tmp, task_vars)  # ActionBase's checks only: no module
         del tmp
         environment = {}
@@ -72,9 +80,34 @@ class ActionModule(NormalAction):
         result["invocation"] = {"module_args": params}  # as a module's result has it (masked below)
         if task.failed:
             result["failed"] = True
-        if task.warnings:
-            result["warnings"] = list(task.warnings)
+        warnings = ([capped] if capped else []) + task.warnings
+        if warnings:
+            result["warnings"] = warnings
         return remove_values(result, self._secrets)
+
+    def _within_keyword_timeout(self):
+        """Bring the move's deadline inside the task's ``timeout`` keyword; returns a warning when it was asked longer.
+
+        Ansible stops a task at its keyword timeout wherever it is: the move would then neither cancel its queued
+        jobs nor report them.  Its own deadline, KEYWORD_MARGIN earlier, lets it do both.
+        """
+        keyword = self._task.timeout
+        if not keyword or self._task.async_val:
+            return None
+        limit = max(keyword - KEYWORD_MARGIN, dict(MINIMUMS)["timeout"])
+        given = "timeout" in self._task.args
+        try:
+            asked = int(self._task.args["timeout"] if given else argument_spec()["timeout"]["default"])
+        except (TypeError, ValueError):
+            return None  # not a number: the validation says so
+        if asked <= limit:
+            return None
+        self._task.args = dict(self._task.args, timeout=limit)
+        if not given:
+            return None
+        return ("the task's timeout keyword (%d s) ends the task before the timeout option (%d s): the move's "
+                "deadline is %d s, so that it can cancel its jobs and report before Ansible stops the task"
+                % (keyword, asked, limit))
 
     def _say(self, text, verbosity):
         """One progress line, on ansible-playbook's output at ``verbosity`` (0: always, 1: -v, 2: -vv)."""

@@ -213,6 +213,9 @@ options:
         those jobs, then finishes or repairs the move.
       - A move runs for as long as its data takes to copy; the source instance is shut down while the export
         runs.
+      - With the task's C(timeout) keyword (Ansible's, which stops a task wherever it is), the deadline is at most
+        that keyword less 10 seconds, so that the move can still cancel and report its jobs; a warning says so when
+        this option asked for more. C(async) tasks are not bounded by the keyword.
     type: int
     version_added: 0.1.0
     default: 3600

@@ -2,18 +2,23 @@
 # Copyright (c) 2026, ganeti.rapi contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Every example of the module's documentation, run as written against the lab: only the names (clusters, nodes,
-instances, bridge) and the paths (password file, certificates) are replaced by the lab's."""
+"""Every example of the module's documentation and every move example of the guides, run as written against the
+lab: only the names (clusters, nodes, instances, bridge) and the paths (password file, certificates) are replaced by
+the lab's."""
 
 import ast
 import json
 import os
+import re
+import textwrap
 
 import yaml
 
 from conftest import LAB_DIR, ROOT, connection, save_task
 
 MODULE_FILE = os.path.join(ROOT, "plugins", "modules", "ganeti_move_instance.py")
+GUIDES = [os.path.join(ROOT, "docs", "docsite", "rst", name)
+          for name in ("getting_started.rst", "move_instance_comparison.rst", "awx.rst")]
 MODULE = "ganeti.rapi.ganeti_move_instance"
 INSTANCES = ("web1", "db1", "app1", "app2")
 
@@ -25,6 +30,20 @@ def examples():
     text = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
                 and [target.id for target in node.targets] == ["EXAMPLES"])
     return yaml.safe_load(text)
+
+
+def guide_examples():
+    """The YAML examples of the guides that run the module: (where, parsed), in the guides' order."""
+    found = []
+    for path in GUIDES:
+        with open(path) as handle:
+            text = handle.read()
+        # a code-block directive, its options, a blank line, then the indented block
+        for match in re.finditer(r"^\.\. code-block:: yaml\S*\n(?:[ ]+:.*\n)*\n((?:[ ]+.*\n|\n)+)", text, re.M):
+            if MODULE in match.group(1):
+                where = "%s:%d" % (os.path.basename(path), text[:match.start()].count("\n") + 1)
+                found.append((where, yaml.safe_load(textwrap.dedent(match.group(1)))))
+    return found
 
 
 def lab_side(side, clusters):
@@ -103,3 +122,43 @@ def test_every_example_of_the_module_runs_on_the_lab(runner, instances, cluster_
     assert [item["state"] for item in finished] == ["moved", "moved"]
     preflight = result.registered[on_localhost[5]["register"]]
     assert (preflight["state"], preflight["changed"]) == ("already_moved", False)
+
+
+def test_every_move_example_of_the_guides_runs_on_the_lab(runner, instances, cluster_a, cluster_b, tmp_path):
+    """Each guide example in a play of its own, with instances of its own; all plays in one ansible-playbook run."""
+    # A third cluster is the lab's cluster b: the example still replaces the whole default destination.
+    clusters = {"cluster-a.example.org": cluster_a, "cluster-b.example.org": cluster_b,
+                "cluster-c.example.org": cluster_b}
+    plays, expected, before = [], {}, {}
+    found = guide_examples()
+    assert [where.split(":")[0] for where, _example in found] == [
+        "getting_started.rst", "getting_started.rst", "getting_started.rst", "move_instance_comparison.rst"], found
+    for where, example in found:
+        # instance names: web1.example.org, web1-new.example.org (not cluster-a.example.org)
+        shorts = sorted(set(re.findall(r"(?<![\w-])([a-z0-9]+(?:-new)?)\.example\.org", json.dumps(example))))
+        names = {}
+        for short in shorts:
+            if short.endswith("-new"):
+                names["%s.example.org" % short] = instances.name(short)
+            else:
+                names["%s.example.org" % short] = instances.create(cluster_a, size="16M", prefix=short)
+        for old, new in names.items():
+            if not old.endswith("-new.example.org"):
+                before[new] = cluster_a.disk_md5(new)
+                renamed = old.replace(".example.org", "-new.example.org")
+                expected[new] = names.get(renamed, new)
+        mapped = for_the_lab(example, names, clusters)
+        assert "example.org" not in json.dumps(mapped), (where, mapped)
+        if "hosts" not in mapped[0]:  # a list of tasks
+            mapped = [{"name": where, "hosts": "localhost", "gather_facts": False, "tasks": mapped}]
+        plays += mapped
+    extra = tmp_path / "connections.json"  # "as in the inventory example above, from group_vars, vars_files"
+    extra.write_text(json.dumps({"ganeti_source": connection(cluster_a), "ganeti_destination": connection(cluster_b)}))
+    result = runner.playbook(plays, inventory="localhost ansible_connection=local\n", args=["-e", "@%s" % extra])
+    assert result.rc == 0, result
+
+    on_a, on_b = cluster_a.instances(), cluster_b.instances()
+    assert len(expected) == 8, expected  # web1; app1, app2, app3; app1, app2, db1; web1 as web1-new
+    for name, there in expected.items():
+        assert name not in on_a and on_b[there]["status"] == "running", (name, there)
+        assert cluster_b.disk_md5(there) == before[name], (name, there)

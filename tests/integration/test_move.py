@@ -43,19 +43,22 @@ def test_plain_move_preserves_disk_bytes_and_rerun_is_unchanged(runner, instance
     assert cluster_b.disk_md5(name) == before
 
 
-def test_rename_with_explicit_primary_node_and_module_defaults(runner, instances, cluster_a, cluster_b):
+def test_rename_with_explicit_primary_node_module_defaults_and_timeout_keyword(runner, instances, cluster_a,
+                                                                              cluster_b):
     name = instances.create(cluster_a)
     new_name = instances.name("renamed")
     before = cluster_a.disk_md5(name)
 
-    # connection settings from module_defaults of the action group, not from the task
+    # connection settings from module_defaults of the action group, not from the task; the task's timeout
+    # keyword (Ansible's) bounds the move's own deadline (the module's option)
     task = {"name": "move", "ganeti.rapi.ganeti_move_instance": {
-        "name": name, "destination_name": new_name, "primary_node": cluster_b.node},
-        "register": "move", "ignore_errors": True}
+        "name": name, "destination_name": new_name, "primary_node": cluster_b.node, "timeout": 3600},
+        "timeout": 300, "register": "move", "ignore_errors": True}
     defaults = {"group/ganeti.rapi.ganeti": {"source": connection(cluster_a), "destination": connection(cluster_b)}}
     result = runner.playbook(play([task, save_task("move")], module_defaults=defaults))
     move = result.registered["move"]
     assert move.get("failed") is not True, result
+    assert "the move's deadline is 290 s" in " ".join(result.output.split()), result
     assert move["instance"]["name"] == new_name
     assert name not in cluster_a.instances()
     assert name not in cluster_b.instances()

@@ -92,10 +92,11 @@ def fake(monkeypatch):
 
 
 def plugin(args, transport="local", async_val=0, check_mode=False, diff=False, no_log=False, environment=None,
-           become=False):
+           become=False, timeout=0):
     task = MagicMock(Task)
     task.args = args
     task.async_val = async_val
+    task.timeout = timeout  # the task keyword (0: none)
     task.check_mode = check_mode
     task.diff = diff
     task.no_log = no_log
@@ -217,3 +218,33 @@ def test_the_environment_is_restored_when_the_move_raises(fake, monkeypatch):
     with pytest.raises(RuntimeError):
         plugin(args(), environment=[{"GANETI_SOURCE_PASSWORD_FILE": "/nonexistent"}]).run(task_vars={})
     assert "GANETI_SOURCE_PASSWORD_FILE" not in os.environ
+
+
+@pytest.mark.parametrize("option, keyword, deadline, warned", [
+    (None, 120, 110, False), (3600, 120, 110, True), (300, 600, 300, False), (None, 5, 1, False), (None, 0, 3600, False)],
+    ids=["default-capped", "option-capped-with-warning", "option-within", "keyword-tiny", "no-keyword"])
+def test_the_moves_deadline_falls_within_the_tasks_timeout_keyword(fake, option, keyword, deadline, warned):
+    extra = {} if option is None else {"timeout": option}
+    result = plugin(args(**extra), timeout=keyword).run(task_vars={})
+    assert FakeMove.instances[0].spec.timeout == deadline
+    assert result["invocation"]["module_args"]["timeout"] == deadline
+    capped = [w for w in result["warnings"] if "timeout keyword" in w]
+    assert capped == (["the task's timeout keyword (120 s) ends the task before the timeout option (3600 s): the "
+                       "move's deadline is 110 s, so that it can cancel its jobs and report before Ansible stops "
+                       "the task"] if warned else [])
+
+
+def test_the_module_path_gets_the_deadline_within_the_keyword_too(fake, monkeypatch):
+    seen = []
+    monkeypatch.setattr(NormalAction, "run",
+                        lambda self, tmp=None, task_vars=None: seen.append(self._task.args["timeout"]) or {"ok": 1})
+    result = plugin(args(timeout="900"), transport="ssh", timeout=300).run(task_vars={})
+    assert seen == [290] and "290 s" in result["warnings"][0]
+    seen[:] = []
+    plugin(args(timeout=900), transport="local", async_val=1000, timeout=300).run(task_vars={})
+    assert seen == [900]  # with async the keyword does not bound the module
+
+
+def test_a_timeout_that_is_no_number_is_left_to_the_validation(fake):
+    result = plugin(args(timeout="soon"), timeout=60).run(task_vars={})
+    assert result["failed"] and "timeout" in result["msg"] and FakeMove.instances == []
