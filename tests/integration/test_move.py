@@ -43,8 +43,7 @@ def test_plain_move_preserves_disk_bytes_and_rerun_is_unchanged(runner, instance
     assert cluster_b.disk_md5(name) == before
 
 
-def test_rename_with_explicit_primary_node_module_defaults_and_timeout_keyword(
-        runner, instances, cluster_a, cluster_b):
+def test_rename_with_explicit_primary_node_and_module_defaults(runner, instances, cluster_a, cluster_b):
     name = instances.create(cluster_a)
     new_name = instances.name("renamed")
     before = cluster_a.disk_md5(name)
