@@ -17,7 +17,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
+import random
+import subprocess
+import sys
 from contextlib import contextmanager
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -26,12 +30,17 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_async import running, write_job_file
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_options import MINIMUMS, RULES, argument_spec
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import ProgressLines, duration
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_task import MoveTask
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import HAS_REQUESTS
 
 display = Display()
+
+# The collections root this plugin was loaded from: the detached process of an async move imports from it.
+COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 5))
+ASYNC_ENTRY = "from ansible_collections.ganeti.rapi.plugins.module_utils.move_async import main; main()"
 
 # Seconds of the task's timeout keyword that the move leaves itself after its deadline: its own return (within
 # 5 s of the deadline) plus its start after the task's.
@@ -45,8 +54,8 @@ class ActionModule(NormalAction):
     _secrets = ()  # what _say masks: the task's no_log values and the passwords read from files or the environment
 
     def run(self, tmp=None, task_vars=None):
-        capped = self._within_keyword_timeout()
-        if self._task.async_val or not self._in_process():
+        capped = self._within_task_keywords()
+        if not self._in_process():
             result = super(ActionModule, self).run(tmp, task_vars)
             if capped:
                 result["warnings"] = list(result.get("warnings") or []) + [capped]
@@ -64,6 +73,9 @@ class ActionModule(NormalAction):
                               side="input", step="arguments")
                 return remove_values(result, validation._no_log_values)
             params = validation.validated_parameters
+            if self._task.async_val:
+                return self._start_detached(result, params, environment, validation._no_log_values,
+                                            [capped] if capped else [])
             task = MoveTask(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
                             environ=os.environ)
             # Filled with the passwords from files or the environment as soon as they are read.
@@ -76,23 +88,47 @@ class ActionModule(NormalAction):
             outcome = "failed" if task.failed else task.result.get("state")
             task.progress.say("%s after %s: %s" % (outcome, duration(task.result.get("duration") or 0),
                                                    task.result.get("msg")))
-        result.update(task.result)
-        result["invocation"] = {"module_args": params}  # as a module's result has it (masked below)
-        if task.failed:
-            result["failed"] = True
-        warnings = ([capped] if capped else []) + task.warnings
-        if warnings:
-            result["warnings"] = warnings
+        result.update(task.report(params, [capped] if capped else []))
         return remove_values(result, self._secrets)
 
-    def _within_keyword_timeout(self):
-        """Bring the move's deadline inside the task's ``timeout`` keyword; returns a warning when it was asked longer.
+    def _start_detached(self, result, params, environment, no_log_values, warnings):
+        """An ``async`` move: a process of its own on the controller, followed with async_status as a module's.
 
-        Ansible stops a task at its keyword timeout wherever it is: the move would then neither cancel its queued
-        jobs nor report them.  Its own deadline, KEYWORD_MARGIN earlier, lets it do both.
+        Its deadline already falls KEYWORD_MARGIN before ``async`` runs out (_within_task_keywords), so that it
+        cancels and reports its jobs before the backstop (plugins/module_utils/move_async.py) stops it as
+        async_wrapper would.
         """
-        keyword = self._task.timeout
-        if not keyword or self._task.async_val:
+        jid = "j%d.%d" % (random.randint(0, 999999999999), os.getpid())
+        async_dir = os.path.expanduser(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        os.makedirs(async_dir, exist_ok=True)
+        path = os.path.join(async_dir, jid)
+        write_job_file(path, running(jid))  # before the start: async_status never finds the job missing
+        env = dict(os.environ)
+        env.update((name, str(value)) for name, value in environment.items())
+        env["PYTHONPATH"] = os.pathsep.join([COLLECTIONS_ROOT] + [p for p in [env.get("PYTHONPATH")] if p])
+        job = {"jid": jid, "path": path, "async": self._task.async_val, "params": params,
+               "check_mode": bool(self._task.check_mode), "diff": bool(self._task.diff),
+               "no_log_values": sorted(no_log_values), "warnings": warnings}
+        # A new session: Ansible's worker may stop its process group when it ends (2.19 and later).
+        child = subprocess.Popen([sys.executable, "-c", ASYNC_ENTRY], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+                                 start_new_session=True, env=env)
+        child.stdin.write(json.dumps(job).encode("utf-8"))
+        child.stdin.close()
+        result.update(ansible_job_id=jid, started=True, finished=False, results_file=path, changed=True)
+        return result
+
+    def _within_task_keywords(self):
+        """Bring the move's deadline inside the task's ``async`` or ``timeout`` keyword; a warning when asked longer.
+
+        Ansible (or async_wrapper) stops a task at either wherever it is: the move would then neither cancel its
+        queued jobs nor report them.  Its own deadline, KEYWORD_MARGIN earlier, lets it do both.
+        """
+        if self._task.async_val:
+            keyword, name = self._task.async_val, "async"
+        elif self._task.timeout:
+            keyword, name = self._task.timeout, "the task's timeout keyword"
+        else:
             return None
         limit = max(keyword - KEYWORD_MARGIN, dict(MINIMUMS)["timeout"])
         given = "timeout" in self._task.args
@@ -105,9 +141,8 @@ class ActionModule(NormalAction):
         self._task.args = dict(self._task.args, timeout=limit)
         if not given:
             return None
-        return ("the task's timeout keyword (%d s) ends the task before the timeout option (%d s): the move's "
-                "deadline is %d s, so that it can cancel its jobs and report before Ansible stops the task"
-                % (keyword, asked, limit))
+        return ("%s (%d s) ends the task before the timeout option (%d s): the move's deadline is %d s, so that it "
+                "can cancel its jobs and report before Ansible stops the task" % (name, keyword, asked, limit))
 
     def _say(self, text, verbosity):
         """One progress line, on ansible-playbook's output at ``verbosity`` (0: always, 1: -v, 2: -vv)."""

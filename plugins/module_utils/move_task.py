@@ -89,6 +89,17 @@ class MoveTask:
             self.result["diff"] = outcome.diff
         return self.result
 
+    def report(self, params, warnings=()):
+        """The result as Ansible shows a module's: with ``invocation``, ``failed`` and ``warnings`` (not masked)."""
+        result = dict(self.result)
+        result["invocation"] = {"module_args": params}
+        if self.failed:
+            result["failed"] = True
+        warnings = list(warnings) + self.warnings
+        if warnings:
+            result["warnings"] = warnings
+        return result
+
     def _fail(self, result):
         self.failed = True
         self.result = result

@@ -40,10 +40,13 @@ description:
     name; while a disk is still being sent and nothing else was said for 30 seconds, a line with the elapsed time and
     the disks sent so far. With C(-v) also each step of the move as it completes, with C(-vv) every line of both
     clusters' jobs. ansible-runner and AWX receive these lines as events while the task runs."
-  - With C(async) or C(become), when the task's connection reaches another host (which must then reach both RAPI
-    endpoints and have C(requests)), or when the Python running Ansible lacks C(requests), the module runs as an
-    ordinary module (under the become user, on that host, with the task's Python interpreter) and says nothing until
-    it ends. The options and the result are the same on both paths.
+  - "With C(async) on such a connection, the move runs in a process of its own on the controller, which writes the
+    job file that M(ansible.builtin.async_status) reads (in C(async_dir), as Ansible's own async jobs); it says
+    nothing until it ends."
+  - With C(become), when the task's connection reaches another host (which must then reach both RAPI endpoints and
+    have C(requests)), or when the Python running Ansible lacks C(requests), the module runs as an ordinary module
+    (under the become user, on that host, with the task's Python interpreter; with C(async) under Ansible's
+    async_wrapper) and says nothing until it ends. The options and the result are the same on every path.
   - For parallel moves use Ansible's forks, several hosts of an inventory (see the P(ganeti.rapi.move_instances#role)
     role), or loops with C(async).
 requirements:
@@ -61,7 +64,8 @@ attributes:
   async:
     description: Supports being used with the C(async) keyword.
     support: full
-    details: With C(async) the module runs (no progress lines); poll it with M(ansible.builtin.async_status).
+    details: With C(async) the move runs in a process of its own (on the controller when the connection is local,
+      else as a module under async_wrapper) and shows no progress lines; poll it with M(ansible.builtin.async_status).
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
@@ -213,9 +217,10 @@ options:
         those jobs, then finishes or repairs the move.
       - A move runs for as long as its data takes to copy; the source instance is shut down while the export
         runs.
-      - With the task's C(timeout) keyword (Ansible's, which stops a task wherever it is), the deadline is at most
-        that keyword less 10 seconds, so that the move can still cancel and report its jobs; a warning says so when
-        this option asked for more. C(async) tasks are not bounded by the keyword.
+      - With the task's C(async) or C(timeout) keyword (Ansible stops a task wherever it is when either runs out),
+        the deadline is at most that keyword less 10 seconds, so that the move can still cancel and report its
+        jobs; a warning says so when this option asked for more. With C(async) the C(timeout) keyword does not
+        apply.
     type: int
     version_added: 0.1.0
     default: 3600

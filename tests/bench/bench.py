@@ -8,7 +8,7 @@ Tools, alternating run by run (each run on fresh instances of the same size):
 
 - ``action``: the collection as it is (build/collections links the work
   tree).  A task on a local connection runs the action plugin in the Ansible
-  worker; with ``async`` the action plugin runs the module.
+  worker; with ``async`` it starts the move in a process of its own on the controller (move_async).
 - ``module``: a copy of the collection without plugins/action
   (build/bench/collections-module), i.e. the module path as 0.1.0 had it.
 - ``move-instance``: the host's Ganeti 3.0.2 tool.
@@ -30,7 +30,8 @@ Environment: BENCH_RUNS (5), BENCH_SCENARIOS (comma list of single, parallel8 (=
 parallel32 (= parallel32-forks,parallel32-async), big (= big-none,big-gzip-fast; not in the default, it has no
 target); default single,parallel8,parallel32), BENCH_TOOLS (comma list, default every tool the lab allows),
 BENCH_BIG_SIZE (1G), BENCH_OUT (docs/docsite/rst/performance.rst), BENCH_RESULTS
-(build/bench-results.json), LAB_DIR and the lab's settings
+(build/bench-results.json), BENCH_KEEP (the raw results of an earlier run: its scenarios that this run does not
+measure stay in the report, each with the commit and date it was measured at), LAB_DIR and the lab's settings
 (LAB_B_GANETI=3.1 for the 3.1 anchor).
 
     python3 tests/bench/bench.py --report-only [RESULTS.json]
@@ -351,7 +352,7 @@ def run_move_instance(tool, names, compress, lab_env):
 # looked at the finished import up to 5 s late (see the analysis).
 LATE_KEY = "destination job ends after the export by"
 RETURN_KEY = "last job end -> return"
-EXIT_KEY = "last job end -> module exit (async results file)"
+EXIT_KEY = "last job end -> result in the async job file"
 HANDOFF_KEY = "hand-off: remote-import -> export received"
 ANSIBLE_KEY = "ansible-playbook start -> task start"
 WORKER_KEY = "task start -> worker started"
@@ -544,7 +545,16 @@ def scenario(name, tools, collections):
             finally:
                 remove_instances(names)
     return {"name": name, "label": label, "count": count, "size": size, "mode": mode, "compress": compress,
-            "results": results, "baseline": base}
+            "results": results, "baseline": base, "commit": commit(), "measured": time.time()}
+
+
+def commit():
+    """The work tree's commit, marked when it has changes: which code a scenario measured."""
+    def git(*args):
+        return subprocess.run(["git", "-C", ROOT] + list(args), capture_output=True, text=True,
+                              check=False).stdout.strip()
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + (" (with changes)" if changed else "")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -604,10 +614,10 @@ def lab_versions(lab_env):
             "anchor31": (lab_env.get("GNT_%s_GANETI_VERSION" % anchor31(lab_env)) if anchor31(lab_env) else None)}
 
 
-def tool_name(tool, versions, mode=None):
+def tool_name(tool, versions):
     """How the report names a tool."""
     if tool == ACTION:
-        return "collection (module path under async)" if mode == "async" else "collection (action path)"
+        return "collection (action path)"
     if tool == MODULE:
         return "collection without action plugin (module path)"
     if tool == MI31:
@@ -688,11 +698,11 @@ def targets_section(scenarios, versions):
         tool, value, value31 = measured_target(item, what)
         if value is None:
             empty = ["-"] * (3 if anchor31_present else 2)
-            rows.append([text, tool_name(tool, versions, item["mode"])] + empty + ["not measured"])
+            rows.append([text, tool_name(tool, versions)] + empty + ["not measured"])
             continue
         met = value < limit if what == "own" else value <= limit
         shown = "%.3f s" % value if what == "own" else "%.2fx" % value
-        row = [text, tool_name(tool, versions, item["mode"]), shown,
+        row = [text, tool_name(tool, versions), shown,
                ("< %.1f s" % limit) if what == "own" else "<= %.1fx" % limit]
         if anchor31_present:
             row.append("%.2fx" % value31 if value31 is not None else "-")
@@ -727,7 +737,7 @@ def _largest(item, tool, keys):
 
 def explain(item, what, limit, tool, text, versions):
     anchor = tool_name(MI30, versions)
-    name = tool_name(tool, versions, item["mode"])
+    name = tool_name(tool, versions)
     if what == "own":
         own = phase(item, tool, OWN_KEY)
         value, key = _largest(item, tool, OWN_PARTS)
@@ -874,7 +884,7 @@ def main_table(scenarios, versions):
             moves = moves_of(item, tool)
             late = sum(1 for m in moves if m.get(LATE_KEY, 0) > 1.0)
             wall_ratio = ratio(wall(item, tool), wall(item, MI30))
-            row = [scenario_title(item), tool_name(tool, versions, item["mode"]), "%d/%d" % (len(good), len(runs)),
+            row = [scenario_title(item), tool_name(tool, versions), "%d/%d" % (len(good), len(runs)),
                    summary([r["wall"] for r in good]),
                    "%.2f" % wall_ratio if wall_ratio is not None and tool != MI30 else ""]
             if anchor31_present:
@@ -907,6 +917,19 @@ def baseline_lines(scenarios):
         ["scenario", "runs", "wall s", "controller CPU s"], rows)
 
 
+def provenance(scenarios):
+    """Which code each scenario measured, when they differ (a run that kept an earlier run's scenarios)."""
+    groups = {}
+    for item in scenarios:
+        when = time.strftime("%Y-%m-%d", time.gmtime(item["measured"])) if item.get("measured") else "?"
+        groups.setdefault((item.get("commit") or "unknown", when), []).append(scenario_key(item))
+    if len(groups) < 2:
+        return []
+    return ["The scenarios come from %d bench runs on this lab and machine (``BENCH_KEEP``): %s." % (
+        len(groups), "; ".join("%s measured %s at commit %s" % (", ".join(keys), when, code)
+                               for (code, when), keys in groups.items())), ""]
+
+
 def render(saved):
     """The report page (RST, an antsibull-docs extra docs page) for the results of one bench run."""
     scenarios, started, finished, host = saved["scenarios"], saved["started"], saved["finished"], saved["machine"]
@@ -925,9 +948,11 @@ def render(saved):
         "``delay``. Its examples wait 10 s between polls; the bench waits %d s, as earlier bench runs did: no "
         "documented pattern polls sooner, and every poll is one more async_status run on the controller."
         % saved.get("async_delay", ASYNC_DELAY), "",
-        "Machine: %s, %d CPUs, %.1f GiB memory, Python %s, ansible-core %s. Bench wall time: %.0f s." % (
+        "Machine: %s, %d CPUs, %.1f GiB memory, Python %s, ansible-core %s. Bench wall time: %s." % (
             host["platform"], host["cpus"], host["mem_gib"], host["python"], host["ansible_core"],
-            finished - started), "",
+            "%.0f s" % (finished - started) if not saved.get("earlier_wall") else
+            "%.0f s for the scenarios this run measured, %.0f s for the earlier run the others come from" % (
+                finished - started, saved["earlier_wall"])), ""] + provenance(scenarios) + [
         "Reproduce: ``make bench`` (or ``BENCH_RUNS=%d BENCH_SCENARIOS=%s bash tests/bench/run.sh``%s). Every "
         "figure comes from the clusters and the tools' processes, not from the module's result: job times and log "
         "lines from Ganeti's job queue (``gnt-job list``, ``/2/jobs/ID``), RAPI requests from the RAPI daemons' "
@@ -937,8 +962,8 @@ def render(saved):
             else ""), "",
         "The tools:", "",
         "- collection (action path): the collection as it is. A task on a local connection runs the move in the "
-        "Ansible worker (action plugin); with ``async`` the action plugin runs the module instead, so the async "
-        "rows of this tool are the module path.",
+        "Ansible worker (action plugin); with ``async`` the action plugin starts each move in a process of its own "
+        "on the controller, which writes the job file async_status reads (no module either).",
         "- collection without action plugin (module path): a copy of the collection without ``plugins/action`` "
         "(``build/bench/collections-module``), i.e. the module as 0.1.0 ran it: AnsiballZ, one module process per "
         "move.",
@@ -1071,7 +1096,7 @@ def phase_tables(scenarios, versions):
                 cells.append("%.3f" % value if value is not None else "-")
             rows.append(cells)
         lines += heading(scenario_title(item), "~") + table(
-            ["phase"] + ["%s s" % tool_name(tool, versions, item["mode"]) for tool in tools], rows,
+            ["phase"] + ["%s s" % tool_name(tool, versions) for tool in tools], rows,
             widths=[40] + [60 // len(tools)] * len(tools))
     return lines
 
@@ -1125,13 +1150,35 @@ def main():
         tools = [tool for tool in tools if tool in asked]
     saved = {"started": started, "machine": machine(), "versions": lab_versions(lab_env), "runs": RUNS,
              "async_delay": ASYNC_DELAY, "tools": tools, "scenarios": []}
-    for key in SCENARIOS:
-        for name in GROUPS.get(key.strip(), [key.strip()]):
-            saved["scenarios"].append(scenario(name, tools, collections))
-            saved["finished"] = time.time()
-            report(saved)
-            with open(RESULTS, "w") as handle:
-                json.dump(saved, handle, indent=1)
+    names = [name for key in SCENARIOS for name in GROUPS.get(key.strip(), [key.strip()])]
+    kept = kept_scenarios(os.environ.get("BENCH_KEEP"), names, saved)
+    for name in names:
+        saved["scenarios"].append(scenario(name, tools, collections))
+        saved["finished"] = time.time()
+        merged = dict(saved, scenarios=sorted(saved["scenarios"] + kept, key=lambda item: list(PLAN).index(item["name"])))
+        report(merged)
+        with open(RESULTS, "w") as handle:
+            json.dump(merged, handle, indent=1)
+
+
+def kept_scenarios(path, measuring, saved):
+    """The scenarios of an earlier run's raw results that this run does not measure (BENCH_KEEP)."""
+    if not path:
+        return []
+    with open(path) as handle:
+        earlier = json.load(handle)
+    if earlier["machine"]["cpus"] != saved["machine"]["cpus"] or earlier["versions"] != saved["versions"]:
+        raise RuntimeError("BENCH_KEEP: %s ran on another machine or lab" % path)
+    if earlier.get("async_delay", ASYNC_DELAY) != ASYNC_DELAY or earlier["runs"] != saved["runs"]:
+        raise RuntimeError("BENCH_KEEP: %s polled or repeated differently" % path)
+    saved["earlier_wall"] = earlier.get("earlier_wall", 0) + earlier["finished"] - earlier["started"]
+    kept = []
+    for item in earlier["scenarios"]:
+        if item["name"] not in measuring:
+            item.setdefault("commit", earlier.get("commit", "unknown"))
+            item.setdefault("measured", earlier["started"])
+            kept.append(item)
+    return kept
 
 
 def report_only(path=RESULTS):

@@ -149,26 +149,41 @@ def test_check_mode_touches_nothing(runner, instances, cluster_a, cluster_b):
     assert "exists on neither cluster" in missing.registered["move"]["msg"]
 
 
-def test_parallel_moves_with_async_loop(runner, instances, cluster_a, cluster_b):
+def test_parallel_moves_with_async_loop(runner, instances, cluster_a, cluster_b, tmp_path):
+    """async on the controller: each move a process of its own, followed with async_status; no module runs."""
     names = [instances.create(cluster_a) for dummy in range(3)]
+    ghost = instances.name("ghost")  # resolvable, but exists nowhere: that move must fail
     sums = dict((n, cluster_a.disk_md5(n)) for n in names)
+    jobs_dir = tmp_path / "async-jobs"
+    password = open(os.path.join(LAB_DIR, "rapi-password")).read().strip()
+    destination = dict(connection(cluster_b), password=password)  # a no_log option, handed to the detached move
+    del destination["password_file"]
     tasks = [
         {"name": "start moves", "ganeti.rapi.ganeti_move_instance": {
-            "name": "{{ item }}", "source": connection(cluster_a), "destination": connection(cluster_b)},
-         "loop": names, "async": 900, "poll": 0, "register": "started"},
+            "name": "{{ item }}", "source": connection(cluster_a), "destination": destination},
+         "loop": names + [ghost], "async": 900, "poll": 0, "register": "started"},
         {"name": "wait", "ansible.builtin.async_status": {"jid": "{{ item.ansible_job_id }}"},
          "loop": "{{ started.results }}", "register": "finished", "until": "finished.finished",
-         "retries": 300, "delay": 2},
+         "retries": 300, "delay": 2, "ignore_errors": True},
         save_task("finished"),
+        {"name": "clean up", "ansible.builtin.async_status": {"jid": "{{ item.ansible_job_id }}", "mode": "cleanup"},
+         "loop": "{{ started.results }}"},
     ]
-    result = runner.playbook(play(tasks))
+    result = runner.playbook(play(tasks), args=["-vvv"], env={"ANSIBLE_ASYNC_DIR": str(jobs_dir)})
     assert result.rc == 0, result
-    states = [r["state"] for r in result.registered["finished"]["results"]]
-    assert states == ["moved"] * 3
+    assert "AnsiballZ_ganeti_move_instance" not in result.output  # the moves ran on the controller, no module
+    finished = result.registered["finished"]["results"]
+    assert [r.get("state") for r in finished[:3]] == ["moved"] * 3
+    assert finished[3]["failed"] is True and "exists on neither cluster" in finished[3]["msg"]
+    # the deadline falls 10 s before async ends, so the move can still cancel and report its jobs
+    assert [r["invocation"]["module_args"]["timeout"] for r in finished] == [890] * 4
+    assert password not in result.output and password not in json.dumps(finished)
+    assert list(jobs_dir.iterdir()) == []  # async_status's cleanup removed every job file
     on_b = cluster_b.instances()
     for name in names:
         assert name in on_b and name not in cluster_a.instances()
         assert cluster_b.disk_md5(name) == sums[name]
+    assert ghost not in on_b
 
 
 def test_inventory_driven_moves_with_forks_and_one_failure(runner, instances, cluster_a, cluster_b):

@@ -12,16 +12,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import multiprocessing
 import os
+import time
 from unittest.mock import MagicMock
 
 import pytest
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.playbook.task import Task
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
 from ansible_collections.ganeti.rapi.plugins.action import ganeti_move_instance as action
-from ansible_collections.ganeti.rapi.plugins.module_utils import move_task
+from ansible_collections.ganeti.rapi.plugins.module_utils import move_async, move_task
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_options import RULES, argument_spec
 from ansible_collections.ganeti.rapi.plugins.module_utils.job_waiter import JobWatch
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError, MoveOutcome
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import MoveProgress
@@ -192,8 +197,8 @@ def test_the_tasks_environment_gives_the_password_file_and_the_password_is_maske
 
 
 @pytest.mark.parametrize("transport, async_val, become, requests", [
-    ("ssh", 0, False, True), ("local", 600, False, True), ("local", 0, True, True), ("local", 0, False, False)],
-    ids=["another-host", "async", "become", "no-requests-here"])
+    ("ssh", 0, False, True), ("ssh", 600, False, True), ("local", 0, True, True), ("local", 0, False, False)],
+    ids=["another-host", "async-on-another-host", "become", "no-requests-here"])
 def test_the_module_runs_where_the_move_cannot_run_here(fake, monkeypatch, transport, async_val, become, requests):
     ran = []
     monkeypatch.setattr(NormalAction, "run", lambda self, tmp=None, task_vars=None: ran.append(1) or {"ok": 1})
@@ -241,10 +246,87 @@ def test_the_module_path_gets_the_deadline_within_the_keyword_too(fake, monkeypa
     result = plugin(args(timeout="900"), transport="ssh", timeout=300).run(task_vars={})
     assert seen == [290] and "290 s" in result["warnings"][0]
     seen[:] = []
-    plugin(args(timeout=900), transport="local", async_val=1000, timeout=300).run(task_vars={})
-    assert seen == [900]  # with async the keyword does not bound the module
+    plugin(args(timeout=900), transport="ssh", async_val=1000, timeout=300).run(task_vars={})
+    assert seen == [900]  # with async, async bounds the module, not the keyword
+    seen[:] = []
+    result = plugin(args(timeout=900), transport="ssh", async_val=600).run(task_vars={})
+    assert seen == [590] and result["warnings"] == [
+        "async (600 s) ends the task before the timeout option (900 s): the move's deadline is 590 s, so that it "
+        "can cancel its jobs and report before Ansible stops the task"]
 
 
 def test_a_timeout_that_is_no_number_is_left_to_the_validation(fake):
     result = plugin(args(timeout="soon"), timeout=60).run(task_vars={})
     assert result["failed"] and "timeout" in result["msg"] and FakeMove.instances == []
+
+
+def test_a_local_async_task_starts_a_detached_move_and_returns_its_job(fake, monkeypatch, tmp_path):
+    started = []
+
+    class Popen:
+        def __init__(self, command, **kwargs):
+            self.command, self.kwargs, self.stdin = command, kwargs, self
+            self.data = b""
+            started.append(self)
+
+        def write(self, data):
+            self.data += data
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(action.subprocess, "Popen", Popen)
+    task = plugin(args(timeout=3600), async_val=600)
+    task.get_shell_option = lambda name, default=None: str(tmp_path / "async")
+    result = task.run(task_vars={})
+
+    jid = result["ansible_job_id"]
+    assert (result["started"], result["finished"], result["results_file"]) == (True, False, str(tmp_path / "async" / jid))
+    assert json.loads((tmp_path / "async" / jid).read_text()) == {"started": True, "finished": False,
+                                                                  "ansible_job_id": jid}
+    (child,) = started
+    assert child.kwargs["start_new_session"] and action.ASYNC_ENTRY in child.command
+    assert TASK_PW not in repr(child.command) and TASK_PW not in repr(child.kwargs["env"])
+    job = json.loads(child.data)
+    assert job["params"]["timeout"] == 590 and "the move's deadline is 590 s" in job["warnings"][0]
+    assert TASK_PW in job["no_log_values"]  # masked in the final job file
+    assert FakeMove.instances == [] and fake == []
+
+
+def test_the_detached_move_writes_its_result_masked_for_async_status(fake, tmp_path):
+    FakeMove.echo = True
+    path = str(tmp_path / "j1.1")
+    params = ArgumentSpecValidator(argument_spec(), **RULES).validate(args()).validated_parameters
+    move_async.run_job({"jid": "j1.1", "path": path, "async": 60, "params": params, "no_log_values": [TASK_PW],
+                        "warnings": ["w"]})
+    final = json.loads(open(path).read())
+    assert "started" not in final and final["ansible_job_id"] == "j1.1"  # no "started": async_status sees it done
+    assert final["state"] == "moved" and final["warnings"] == ["w", "a warning"]
+    assert TASK_PW not in json.dumps(final) and final["msg"].endswith("with ********")
+
+
+def test_a_detached_move_past_async_is_stopped_and_says_so(fake, monkeypatch, tmp_path):
+    # The backstop, as async_wrapper's: a move that outlives async (its deadline failed it) ends its process.
+    monkeypatch.setattr(FakeMove, "run", lambda self: time.sleep(30))
+    path = str(tmp_path / "j2.2")
+    params = ArgumentSpecValidator(argument_spec(), **RULES).validate(args()).validated_parameters
+    child = multiprocessing.get_context("fork").Process(target=move_async.run_job, args=(
+        {"jid": "j2.2", "path": path, "async": 1, "params": params},))
+    started = time.monotonic()
+    child.start()
+    child.join(20)
+    assert child.exitcode == 1 and time.monotonic() - started < 10
+    assert json.loads(open(path).read()) == {"failed": True, "msg": "Timeout exceeded", "ansible_job_id": "j2.2"}
+
+
+def test_a_detached_move_that_crashes_reports_it_with_its_traceback(fake, monkeypatch, tmp_path):
+    def crash(self):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(FakeMove, "run", crash)
+    path = str(tmp_path / "j3.3")
+    params = ArgumentSpecValidator(argument_spec(), **RULES).validate(args()).validated_parameters
+    move_async.run_job({"jid": "j3.3", "path": path, "async": 60, "params": params})
+    final = json.loads(open(path).read())
+    assert final["failed"] is True and final["msg"] == "unexpected KeyError: 'boom'"
+    assert "Traceback" in final["exception"] and "crash" in final["exception"]
