@@ -8,8 +8,9 @@
 A task whose connection is local (the implicit localhost, ``delegate_to: localhost``, ``connection: local``),
 without ``become``, runs the move here, in-process, with no module to ship and start, and prints each disk's
 transfer lines while it runs (the worker's display is forwarded to ``ansible-playbook`` and, through
-ansible-runner, to AWX as events).  A task with ``async`` or ``become``, one whose connection reaches another
-host, or a controller Python without requests runs the module as before.  Both paths validate with the module's
+ansible-runner, to AWX as events); with ``async`` it forks the move off as a process of its own
+(plugins/module_utils/move_async.py).  A task with ``become``, one whose connection reaches another host, or a
+controller Python without requests runs the module as before.  Both paths validate with the module's
 argument spec and build the result in plugins/module_utils/move_task.py.
 """
 
@@ -20,27 +21,31 @@ __metaclass__ = type
 import json
 import os
 import random
-import subprocess
-import sys
 from contextlib import contextmanager
 
+from ansible import constants as C
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 
-from ansible_collections.ganeti.rapi.plugins.module_utils.move_async import running, write_job_file
+try:  # ansible-core 2.19 and later
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+    MODULE_ENCODING = {"cls": get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)}
+except ImportError:
+    from ansible.module_utils.common.json import AnsibleJSONEncoder
+    MODULE_ENCODING = {"cls": AnsibleJSONEncoder, "vault_to_text": True}
+
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_async import detach, running, write_job_file
+from ansible_collections.ganeti.rapi.plugins.module_utils.move_model import MoveError
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_options import MINIMUMS, RULES, argument_spec
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_progress import ProgressLines, duration
 from ansible_collections.ganeti.rapi.plugins.module_utils.move_task import MoveTask
 from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import HAS_REQUESTS
 
 display = Display()
-
-# The collections root this plugin was loaded from: the detached process of an async move imports from it.
-COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 5))
-ASYNC_ENTRY = "from ansible_collections.ganeti.rapi.plugins.module_utils.move_async import main; main()"
 
 # Seconds of the task's timeout keyword that the move leaves itself after its deadline: its own return (within
 # 5 s of the deadline) plus its start after the task's.
@@ -55,6 +60,11 @@ class ActionModule(NormalAction):
 
     def run(self, tmp=None, task_vars=None):
         capped = self._within_task_keywords()
+        if capped and self._task.async_val:
+            # An async task's result comes from async_status, or from the executor's polling, which drops the
+            # start's warnings on some versions: say it now.
+            display.warning(capped)
+            capped = None
         if not self._in_process():
             result = super(ActionModule, self).run(tmp, task_vars)
             if capped:
@@ -67,15 +77,15 @@ class ActionModule(NormalAction):
         # The environment fallbacks of the options and the password variables are read with the task's
         # `environment` in force, as the module would see it.
         with _environment(environment):
-            validation = ArgumentSpecValidator(argument_spec(), **RULES).validate(self._task.args)
+            validation = ArgumentSpecValidator(argument_spec(), **RULES).validate(as_module_args(self._task.args))
             if validation.error_messages:
                 result.update(failed=True, msg="; ".join(self._error_text(error) for error in validation.errors.errors),
                               side="input", step="arguments")
                 return remove_values(result, validation._no_log_values)
             params = validation.validated_parameters
             if self._task.async_val:
-                return self._start_detached(result, params, environment, validation._no_log_values,
-                                            [capped] if capped else [])
+                return self._start_detached(result, params, validation._no_log_values,
+                                            self._invocation_wanted(task_vars))
             task = MoveTask(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
                             environ=os.environ)
             # Filled with the passwords from files or the environment as soon as they are read.
@@ -88,33 +98,37 @@ class ActionModule(NormalAction):
             outcome = "failed" if task.failed else task.result.get("state")
             task.progress.say("%s after %s: %s" % (outcome, duration(task.result.get("duration") or 0),
                                                    task.result.get("msg")))
-        result.update(task.report(params, [capped] if capped else []))
+        result.update(task.report(params, [capped] if capped else [], invocation=self._invocation_wanted(task_vars)))
         return remove_values(result, self._secrets)
 
-    def _start_detached(self, result, params, environment, no_log_values, warnings):
+    def _start_detached(self, result, params, no_log_values, invocation):
         """An ``async`` move: a process of its own on the controller, followed with async_status as a module's.
 
         Its deadline already falls KEYWORD_MARGIN before ``async`` runs out (_within_task_keywords), so that it
         cancels and reports its jobs before the backstop (plugins/module_utils/move_async.py) stops it as
-        async_wrapper would.
+        async_wrapper would.  It is forked from here, with the task's ``environment`` in force.
         """
         jid = "j%d.%d" % (random.randint(0, 999999999999), os.getpid())
-        async_dir = os.path.expanduser(self.get_shell_option("async_dir", default="~/.ansible_async"))
-        os.makedirs(async_dir, exist_ok=True)
+        # As async_status finds it: ~ is the user's home from the user database, not $HOME.
+        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
         path = os.path.join(async_dir, jid)
-        write_job_file(path, running(jid))  # before the start: async_status never finds the job missing
-        env = dict(os.environ)
-        env.update((name, str(value)) for name, value in environment.items())
-        env["PYTHONPATH"] = os.pathsep.join([COLLECTIONS_ROOT] + [p for p in [env.get("PYTHONPATH")] if p])
         job = {"jid": jid, "path": path, "async": self._task.async_val, "params": params,
                "check_mode": bool(self._task.check_mode), "diff": bool(self._task.diff),
-               "no_log_values": sorted(no_log_values), "warnings": warnings}
-        # A new session: Ansible's worker may stop its process group when it ends (2.19 and later).
-        child = subprocess.Popen([sys.executable, "-c", ASYNC_ENTRY], stdin=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-                                 start_new_session=True, env=env)
-        child.stdin.write(json.dumps(job).encode("utf-8"))
-        child.stdin.close()
+               "no_log_values": no_log_values, "invocation": invocation}
+        try:
+            os.makedirs(async_dir, exist_ok=True)
+            write_job_file(path, running(jid))  # before the start: async_status never finds the job missing
+            try:
+                detach(job)
+            except OSError:
+                os.unlink(path)  # nothing runs: no job to wait for
+                raise
+        except OSError as exc:
+            error = MoveError("controller", "async", "cannot start the move (job file %s): %s"
+                              % (path, exc.strerror or exc), hint="set async_dir (ANSIBLE_ASYNC_DIR, "
+                              "ansible_async_dir) to a directory this user can write; nothing was started")
+            result.update(failed=True, changed=False, msg=str(error), side=error.side, step=error.step)
+            return result
         result.update(ansible_job_id=jid, started=True, finished=False, results_file=path, changed=True)
         return result
 
@@ -144,6 +158,14 @@ class ActionModule(NormalAction):
         return ("%s (%d s) ends the task before the timeout option (%d s): the move's deadline is %d s, so that it "
                 "can cancel its jobs and report before Ansible stops the task" % (name, keyword, asked, limit))
 
+    @staticmethod
+    def _invocation_wanted(task_vars):
+        """Whether a module's result would carry ``invocation``: INJECT_INVOCATION where it exists, else always."""
+        try:
+            return bool(C.config.get_config_value("INJECT_INVOCATION", variables=task_vars))
+        except AnsibleError:  # an ansible-core before the setting: AnsibleModule always adds it
+            return True
+
     def _say(self, text, verbosity):
         """One progress line, on ansible-playbook's output at ``verbosity`` (0: always, 1: -v, 2: -vv)."""
         if self._secrets:
@@ -169,6 +191,11 @@ class ActionModule(NormalAction):
         """
         return (getattr(self._connection, "transport", None) == "local" and not self._play_context.become
                 and HAS_REQUESTS)
+
+
+def as_module_args(args):
+    """The task's arguments as Ansible encodes them for a module: JSON types only, vaulted text decrypted."""
+    return json.loads(json.dumps(args, **MODULE_ENCODING))
 
 
 @contextmanager

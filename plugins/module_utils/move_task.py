@@ -89,10 +89,11 @@ class MoveTask:
             self.result["diff"] = outcome.diff
         return self.result
 
-    def report(self, params, warnings=()):
-        """The result as Ansible shows a module's: with ``invocation``, ``failed`` and ``warnings`` (not masked)."""
+    def report(self, params, warnings=(), invocation=True):
+        """The result as Ansible shows a module's: ``failed``, ``warnings`` and, if asked, ``invocation`` (not masked)."""
         result = dict(self.result)
-        result["invocation"] = {"module_args": params}
+        if invocation:
+            result["invocation"] = {"module_args": params}
         if self.failed:
             result["failed"] = True
         warnings = list(warnings) + self.warnings

@@ -169,7 +169,8 @@ def test_parallel_moves_with_async_loop(runner, instances, cluster_a, cluster_b,
         {"name": "clean up", "ansible.builtin.async_status": {"jid": "{{ item.ansible_job_id }}", "mode": "cleanup"},
          "loop": "{{ started.results }}"},
     ]
-    result = runner.playbook(play(tasks), args=["-vvv"], env={"ANSIBLE_ASYNC_DIR": str(jobs_dir)})
+    result = runner.playbook(play(tasks), args=["-vvv"],
+                             env={"ANSIBLE_ASYNC_DIR": str(jobs_dir), "ANSIBLE_INJECT_INVOCATION": "true"})
     assert result.rc == 0, result
     assert "AnsiballZ_ganeti_move_instance" not in result.output  # the moves ran on the controller, no module
     finished = result.registered["finished"]["results"]
@@ -184,6 +185,34 @@ def test_parallel_moves_with_async_loop(runner, instances, cluster_a, cluster_b,
         assert name in on_b and name not in cluster_a.instances()
         assert cluster_b.disk_md5(name) == sums[name]
     assert ghost not in on_b
+
+
+def test_the_module_path_with_become_plain_and_under_async(runner, instances, cluster_a, cluster_b, tmp_path):
+    """become makes the action run the module (as the become user); with async it runs under async_wrapper."""
+    names = [instances.create(cluster_a) for dummy in range(2)]
+    sums = dict((n, cluster_a.disk_md5(n)) for n in names)
+    move = {"source": connection(cluster_a), "destination": connection(cluster_b), "timeout": 900}
+    tasks = [
+        {"name": "plain", "ganeti.rapi.ganeti_move_instance": dict(move, name=names[0]), "register": "plain"},
+        {"name": "async", "ganeti.rapi.ganeti_move_instance": dict(move, name=names[1]), "register": "polled",
+         "async": 300, "poll": 2},
+        save_task("plain"), save_task("polled"),
+    ]
+    result = runner.playbook(play(tasks, become=True, become_method="su"), args=["-vvv"],
+                             env={"ANSIBLE_ASYNC_DIR": str(tmp_path / "async-jobs")})
+    assert result.rc == 0, result
+    assert result.output.count("AnsiballZ_ganeti_move_instance.py") >= 2  # the module ran, both times
+    assert "async_wrapper.py" in result.output  # under Ansible's async_wrapper
+    plain, polled = result.registered["plain"], result.registered["polled"]
+    assert (plain["state"], polled["state"]) == ("moved", "moved")
+    # within async less 10 s, so the move can still cancel and report its jobs; asked for more, so a warning (the
+    # task without async keeps its 900 s: no other warning)
+    said = " ".join(result.output.split())  # ansible-core 2.16 wraps warnings at 80 columns
+    assert "async (300 s) ends the task before the timeout option (900 s): the move's deadline is 290 s" in said
+    assert said.count("the move's deadline is") == 1
+    for name in names:
+        assert name in cluster_b.instances() and name not in cluster_a.instances()
+        assert cluster_b.disk_md5(name) == sums[name]
 
 
 def test_inventory_driven_moves_with_forks_and_one_failure(runner, instances, cluster_a, cluster_b):
