@@ -47,6 +47,9 @@ from ansible_collections.ganeti.rapi.plugins.module_utils.rapi_client import HAS
 
 display = Display()
 
+# async_dir as this worker expanded it, by setting and user.
+_EXPANDED = {}
+
 # Seconds of the task's timeout keyword that the move leaves itself after its deadline: its own return (within
 # 5 s of the deadline) plus its start after the task's.
 KEYWORD_MARGIN = 10
@@ -109,8 +112,7 @@ class ActionModule(NormalAction):
         async_wrapper would.  It is forked from here, with the task's ``environment`` in force.
         """
         jid = "j%d.%d" % (random.randint(0, 999999999999), os.getpid())
-        # As async_status finds it: ~ is the user's home from the user database, not $HOME.
-        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        async_dir = self._async_dir()
         path = os.path.join(async_dir, jid)
         job = {"jid": jid, "path": path, "async": self._task.async_val, "params": params,
                "check_mode": bool(self._task.check_mode), "diff": bool(self._task.diff),
@@ -157,6 +159,17 @@ class ActionModule(NormalAction):
             return None
         return ("%s (%d s) ends the task before the timeout option (%d s): the move's deadline is %d s, so that it "
                 "can cancel its jobs and report before Ansible stops the task" % (name, keyword, asked, limit))
+
+    def _async_dir(self):
+        """async_dir as async_status finds it (~: the home in the user database, not $HOME), once per user.
+
+        The expansion is a shell command: a loop's items, which one worker runs, share it.
+        """
+        setting = self.get_shell_option("async_dir", default="~/.ansible_async")
+        key = (setting, self._get_remote_user())
+        if key not in _EXPANDED:
+            _EXPANDED[key] = self._remote_expand_user(setting)
+        return _EXPANDED[key]
 
     @staticmethod
     def _invocation_wanted(task_vars):

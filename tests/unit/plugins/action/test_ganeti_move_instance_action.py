@@ -297,6 +297,20 @@ def test_a_local_async_task_starts_a_detached_move_and_returns_its_job(fake, mon
     assert FakeMove.instances == [] and fake == []
 
 
+def test_a_loop_of_async_moves_expands_async_dir_once(fake, monkeypatch, tmp_path):
+    monkeypatch.setattr(action, "detach", lambda job: None)
+    monkeypatch.setattr(action, "_EXPANDED", {})
+    expanded = []
+    for _item in range(3):
+        task = plugin(args(), async_val=600)
+        task.get_shell_option = lambda name, default=None: "~/async-jobs"
+        task._get_remote_user = lambda: "mover"
+        task._remote_expand_user = lambda path: expanded.append(path) or str(tmp_path / "home" / path[2:])
+        result = task.run(task_vars={})
+        assert result["results_file"].startswith(str(tmp_path / "home" / "async-jobs" / "j"))
+    assert expanded == ["~/async-jobs"]  # one shell command for the loop, not one per item
+
+
 def test_the_detached_move_writes_its_result_masked_for_async_status(fake, tmp_path):
     FakeMove.echo = True
     path = str(tmp_path / "j1.1")
