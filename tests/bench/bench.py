@@ -8,7 +8,7 @@ Tools, alternating run by run (each run on fresh instances of the same size):
 
 - ``action``: the collection as it is (build/collections links the work
   tree).  A task on a local connection runs the action plugin in the Ansible
-  worker; with ``async`` it starts the move in a process of its own on the controller (move_async).
+  worker; with ``async`` it forks the move off as a process of its own (move_async).
 - ``module``: a copy of the collection without plugins/action
   (build/bench/collections-module), i.e. the module path as 0.1.0 had it.
 - ``move-instance``: the host's Ganeti 3.0.2 tool.
@@ -67,6 +67,7 @@ ASYNC_DELAY = 1
 sys.path.insert(0, os.path.join(ROOT, "tests", "lab"))
 from lab_env import read_lab_env  # noqa: E402  (tests/lab is not a package)
 
+CODE = None  # the commit measured (main)
 ACTION, MODULE, MI30, MI31 = "action", "module", "move-instance", "move-instance-3.1"
 ANSIBLE_TOOLS = (ACTION, MODULE)
 ANCHORS = (MI30, MI31)
@@ -545,11 +546,12 @@ def scenario(name, tools, collections):
             finally:
                 remove_instances(names)
     return {"name": name, "label": label, "count": count, "size": size, "mode": mode, "compress": compress,
-            "results": results, "baseline": base, "commit": commit(), "measured": time.time()}
+            "results": results, "baseline": base, "commit": CODE, "measured": time.time()}
 
 
 def commit():
-    """The work tree's commit, marked when it has changes: which code a scenario measured."""
+    """The work tree's commit, marked when it has changes: which code a scenario measured (read at the start, before
+    the bench writes its report into the tree)."""
     def git(*args):
         return subprocess.run(["git", "-C", ROOT] + list(args), capture_output=True, text=True,
                               check=False).stdout.strip()
@@ -962,7 +964,7 @@ def render(saved):
             else ""), "",
         "The tools:", "",
         "- collection (action path): the collection as it is. A task on a local connection runs the move in the "
-        "Ansible worker (action plugin); with ``async`` the action plugin starts each move in a process of its own "
+        "Ansible worker (action plugin); with ``async`` the action plugin forks each move off as a process of its own "
         "on the controller, which writes the job file async_status reads (no module either).",
         "- collection without action plugin (module path): a copy of the collection without ``plugins/action`` "
         "(``build/bench/collections-module``), i.e. the module as 0.1.0 ran it: AnsiballZ, one module process per "
@@ -1131,7 +1133,9 @@ def prepare_lab():
 
 
 def main():
+    global CODE  # pylint: disable=global-statement
     started = time.time()
+    CODE = commit()
     prepare_lab()
     lab_env = env_file()
     link = os.path.join(ROOT, "build", "collections", "ansible_collections", "ganeti", "rapi")
