@@ -322,34 +322,25 @@ def test_the_detached_move_writes_its_result_masked_for_async_status(fake, tmp_p
     assert TASK_PW not in json.dumps(final) and final["msg"].endswith("with ********")
 
 
-def test_a_detached_move_past_async_is_stopped_and_says_so(fake, monkeypatch, tmp_path):
-    # The backstop, as async_wrapper's: a move that outlives async (its deadline failed it) ends its process.
+@pytest.mark.parametrize("async_val, kill, said", [
+    (1, None, "Timeout exceeded"),  # the backstop, as async_wrapper's: its own deadline failed to end the move
+    (60, signal.SIGTERM, "stopped by SIGTERM")], ids=["async-ran-out", "killed"])
+def test_a_detached_move_that_is_stopped_says_so_in_its_job_file(fake, monkeypatch, tmp_path, async_val, kill, said):
     monkeypatch.setattr(FakeMove, "run", lambda self: time.sleep(30))
     path = str(tmp_path / "j2.2")
     params = ArgumentSpecValidator(argument_spec(), **RULES).validate(args()).validated_parameters
     child = multiprocessing.get_context("fork").Process(target=move_async.run_job, args=(
-        {"jid": "j2.2", "path": path, "async": 1, "params": params},))
+        {"jid": "j2.2", "path": path, "async": async_val, "params": params},))
     started = time.monotonic()
     child.start()
+    if kill:
+        time.sleep(0.5)  # its handlers are in place well before
+        os.kill(child.pid, kill)
     child.join(20)
     assert child.exitcode == 1 and time.monotonic() - started < 10
     assert json.loads(open(path).read()) == {"failed": True, "ansible_job_id": "j2.2", "msg": (
-        "Timeout exceeded; the move's Ganeti jobs may still run: run the same task again, it finds them and "
-        "finishes or repairs the move")}
-
-
-def test_a_detached_move_that_is_killed_says_so_in_its_job_file(fake, monkeypatch, tmp_path):
-    monkeypatch.setattr(FakeMove, "run", lambda self: time.sleep(30))
-    path = str(tmp_path / "j5.5")
-    params = ArgumentSpecValidator(argument_spec(), **RULES).validate(args()).validated_parameters
-    child = multiprocessing.get_context("fork").Process(target=move_async.run_job, args=(
-        {"jid": "j5.5", "path": path, "async": 60, "params": params},))
-    child.start()
-    time.sleep(0.5)  # its handlers are in place well before
-    os.kill(child.pid, signal.SIGTERM)
-    child.join(20)
-    assert child.exitcode == 1
-    assert json.loads(open(path).read())["msg"].startswith("stopped by SIGTERM; the move's Ganeti jobs may still run")
+        said + "; the move's Ganeti jobs may still run: run the same task again, it finds them and finishes or "
+        "repairs the move")}
 
 
 def test_a_detached_move_that_crashes_reports_it_with_its_traceback(fake, monkeypatch, tmp_path):
