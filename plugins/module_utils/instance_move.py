@@ -78,6 +78,10 @@ SOURCE, DESTINATION = "source", "destination"
 # Fields read from /2/query/instance (no job is submitted for them).
 INSTANCE_FIELDS = sorted(set(["name", "admin_state", "oper_state", "pnode", "snodes", "disk_template", "hypervisor",
                               "os", "tags", "status"] + SHAPE_FIELDS + DESCRIBE_FIELDS))
+# The fields Ganeti asks the instance's node for (~70 ms on an idle lab, one node call per move): the preflight
+# reads the source without them, and they are read while its first jobs run (only a failed export uses them).
+LIVE_FIELDS = ["oper_state", "status"]
+SOURCE_FIELDS = [field for field in INSTANCE_FIELDS if field not in LIVE_FIELDS]
 # How often a run looks again after losing a race to another run's create.
 RACE_RETRIES = 3
 
@@ -170,17 +174,25 @@ class InstanceMove:
     def _read_both(self):
         """Both clusters at once: (source instance, destination instance, jobs still acting on either).
 
-        Each side's requests go one after the other on its own connection, the two sides side by side. The
-        instance rows are None where absent; every name is settled by the source's answer (a side is read again
-        when that changed the name it was asked with).
+        Every request of this round goes at once, each on a connection of its own (Ganeti's RAPI answers one
+        request per connection). Nothing is decided before all are answered: which clusters these are first,
+        then the instance rows (None where absent). Every name is settled by the source's answer (a side is
+        read again when that changed the name it was asked with).
         """
         spec = self.spec
-        if self._destination_info is None:
-            # Which clusters these are is settled before anything is asked of the instance.
-            self._identify_clusters(*self._both(self.source.cluster_info, self.destination.cluster_info))
         asked = (spec.name, spec.destination_name)
-        (src, src_jobs), (dst, dst_jobs) = self._both(lambda: self._read_side(SOURCE, spec.name),
-                                                      lambda: self._read_side(DESTINATION, spec.destination_name))
+        reads = [(SOURCE, "instance", self.source.query_instance, spec.name, SOURCE_FIELDS),
+                 (DESTINATION, "instance", self.destination.query_instance, spec.destination_name, INSTANCE_FIELDS),
+                 (SOURCE, "jobs", live_jobs_of, SOURCE, self.source, spec.name),
+                 (DESTINATION, "jobs", live_jobs_of, DESTINATION, self.destination, spec.destination_name)]
+        if self._destination_info is None:
+            reads[:0] = [(SOURCE, "cluster", self.source.cluster_info),
+                         (DESTINATION, "cluster", self.destination.cluster_info)]
+        answers = self._at_once(reads)
+        if self._destination_info is None:
+            self._identify_clusters(answers[SOURCE, "cluster"], answers[DESTINATION, "cluster"])
+        src, dst = answers[SOURCE, "instance"], answers[DESTINATION, "instance"]
+        src_jobs, dst_jobs = answers[SOURCE, "jobs"], answers[DESTINATION, "jobs"]
         if src is not None:
             self._settle_names(src)
         if spec.name != asked[0]:
@@ -194,17 +206,20 @@ class InstanceMove:
             dst = None
         return src, dst, src_jobs + dst_jobs
 
-    def _both(self, from_source, from_destination):
-        """``from_source()`` and ``from_destination()`` side by side; a MoveError of the source's first."""
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            calls = [pool.submit(self.jobs.call, SOURCE, "preflight", from_source),
-                     pool.submit(self.jobs.call, DESTINATION, "preflight", from_destination)]
-            return [call.result() for call in calls]
+    def _at_once(self, reads):
+        """Each ``(side, key, func, *args)`` of ``reads`` called side by side: {(side, key): answer}.
+
+        When some fail, the first failure in the order of ``reads`` is raised (a MoveError naming its side).
+        """
+        with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+            calls = [(read[:2], pool.submit(self.jobs.call, read[0], "preflight", *read[2:])) for read in reads]
+            return dict((key, call.result()) for key, call in calls)
 
     def _read_side(self, side, name):
         """One cluster's instance ``name`` (None when absent) and the jobs still acting on it."""
         client = self.jobs.clients[side]
-        return client.query_instance(name, INSTANCE_FIELDS), live_jobs_of(side, client, name)
+        fields = SOURCE_FIELDS if side == SOURCE else INSTANCE_FIELDS
+        return client.query_instance(name, fields), live_jobs_of(side, client, name)
 
     def _identify_clusters(self, src_info, dst_info):
         self._source_info, self._destination_info = src_info, dst_info
@@ -505,6 +520,7 @@ class InstanceMove:
         # by side.
         prepare_watch = self.jobs.submit(SOURCE, "prepare-export", "prepare", self.source.prepare_export, spec.name)
         info_watch = self.jobs.submit(SOURCE, "instance-info", "prepare", self.source.instance_info_job, spec.name)
+        self._read_run_state()
         info_result = self.jobs.result(info_watch, "prepare")
         instinfo = one_instance(info_result.result)
         if instinfo is None:
@@ -523,6 +539,15 @@ class InstanceMove:
         create_watch, impinfo = self._create(body)
         sizes = [disk.get("size") for disk in instinfo.get("disks") or []]
         self._transfer(create_watch, impinfo, expinfo["x509_key_name"], sizes)
+
+    def _read_run_state(self):
+        """Whether the source instance runs, read while its first jobs run, long before the export may stop it.
+
+        Only the recovery of a failed export uses it (move_recovery starts the source again only if it ran).
+        """
+        row = self.jobs.call(SOURCE, "prepare", self.source.query_instance, self.spec.name, LIVE_FIELDS)
+        if self._source_before is not None and row is not None:
+            self._source_before.update(row)
 
     def _transfer(self, create_watch, impinfo, key_name, sizes):
         """Export to the endpoints the destination published, then check both jobs and the result."""
@@ -545,16 +570,23 @@ class InstanceMove:
         self._check_export(self.jobs.result(export_watch, "export"))
 
         self._begin("import")
-        # The destination job may still be finishing (Ganeti looks at its
-        # import every 5 s): ask about the source meanwhile.
-        src = self._read_source()
+        # The source is read while the destination job may still be finishing (Ganeti looks at its import every
+        # 5 s) and while the copy is read: whichever ends last, little is left to ask after it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading_source = pool.submit(self._read_source)
+            dst = self._imported(create_watch, dst)
+            src = reading_source.result()
+        self._begin("verify")
+        self._verify(sizes, dst, src)
+
+    def _imported(self, create_watch, dst):
+        """The destination copy once the destination job has ended well (``dst`` if it was read already)."""
         self.jobs.result(create_watch, "import")
         failures = import_failures(create_watch.log)
         if failures:
             raise MoveError(DESTINATION, "import", "the destination job succeeded but reports: %s"
                             % " / ".join(failures), job_id=create_watch.job_id, hint=ganeti_hint(failures[0]))
-        self._begin("verify")
-        self._verify(sizes, dst if dst is not None else self._read_destination(), src)
+        return dst if dst is not None else self._read_destination()
 
     def _create(self, body):
         """Submit the remote-import create (retrying opportunistically) and wait for its endpoints."""

@@ -20,6 +20,7 @@ import json
 import re
 import socket
 import ssl
+import threading
 
 try:
     import requests
@@ -141,6 +142,24 @@ def _pem_certificates(path):
     return [ssl.PEM_cert_to_DER_cert(block + "\n") for block in blocks]
 
 
+def _ask_version(tls, host):
+    """Ask the probed server for /version (no credential) and read the answer to its end.
+
+    A connection closed right after the handshake makes Ganeti's RAPI daemon log an ERROR with a traceback
+    ("shutdown while in init"); a complete request does not.  Whatever goes wrong here is ignored: the
+    certificate is all the probe is for.
+    """
+    try:
+        tls.settimeout(min(tls.gettimeout() or 2, 2))  # Ganeti answers at once; nothing else may hold the probe
+        tls.sendall(("GET /version HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nConnection: close\r\n\r\n"
+                     % (host, USER_AGENT)).encode("ascii"))
+        for _chunk in range(16):  # an answer of up to 64 KiB; Ganeti's is a few bytes
+            if not tls.recv(4096):
+                break
+    except (OSError, ValueError, UnicodeError):
+        pass
+
+
 def make_ssl_context(ca_path, tls12=True):
     """An SSL context that trusts ``ca_path`` (or the system store).
 
@@ -209,6 +228,7 @@ class RapiClient:
         self.tls_mode = None  # "pinned", "verified", "unverified", once connected
         self._session = session
         self._tls_ready = session is not None
+        self._tls_lock = threading.Lock()  # requests may go side by side: the TLS set-up happens once
         self.tls12 = True  # offer TLS 1.2 at most until the server refuses it (make_ssl_context)
         # Anything with remaining() (seconds): no request is sent once it is
         # spent, and none waits longer than what is left of it.
@@ -310,12 +330,16 @@ class RapiClient:
         with socket.create_connection((self.host.strip("[]"), self.port),
                                       timeout=self._time_left(min(self.request_timeout, 30))) as raw:
             with probe.wrap_socket(raw, server_hostname=self.host.strip("[]")) as tls:
-                return tls.getpeercert(binary_form=True)
+                peer = tls.getpeercert(binary_form=True)
+                _ask_version(tls, self.host)
+                return peer
 
     def request(self, method, path, query=None, body=None, timeout=None):
         """Send one request and return the decoded JSON answer."""
         if not self._tls_ready:
-            self._setup_tls()
+            with self._tls_lock:
+                if not self._tls_ready:
+                    self._setup_tls()
         url = self.base_url + path
         kwargs = {"timeout": self._time_left(timeout or self.request_timeout, method, path),
                   "allow_redirects": False}
@@ -325,13 +349,16 @@ class RapiClient:
             kwargs["data"] = json.dumps(body, sort_keys=True)
             kwargs["headers"] = {"Content-Type": "application/json"}
         try:
+            session = self._session
             try:
-                response = self._session.request(method, url, **kwargs)
+                response = session.request(method, url, **kwargs)
             except requests.exceptions.SSLError as exc:
-                if not (self.validate_certs and self._fall_back_to_tls13(_short(exc))):
-                    raise
                 # No request was sent: the handshake failed first.
-                self._setup_tls()
+                with self._tls_lock:
+                    if self._session is session:  # else a request beside this one set TLS up again already
+                        if not (self.validate_certs and self._fall_back_to_tls13(_short(exc))):
+                            raise
+                        self._setup_tls()
                 response = self._session.request(method, url, **kwargs)
         except requests.exceptions.SSLError as exc:
             reason = _short(exc)

@@ -55,6 +55,21 @@ class Cluster:
         self.ganeti_version = env.get("GNT_%s_GANETI_VERSION" % key.upper(), "")  # e.g. 3.1.0~rc2
         self.port = int(env["GNT_%s_RAPI_LOCAL_PORT" % key.upper()])
         self.ca_file = env["GNT_%s_CA_FILE" % key.upper()]
+        self.rapi_log = env.get("GNT_%s_RAPI_LOG" % key.upper())
+
+    def rapi_log_size(self):
+        return os.path.getsize(self.rapi_log) if self.rapi_log and os.path.exists(self.rapi_log) else 0
+
+    def rapi_connection_errors(self, since):
+        """The connections the cluster's RAPI daemon logged as failed ("Error while handling request", with a
+        traceback) after byte ``since`` of its log.  (It also logs an ERROR for each query of an instance it
+        does not have: that is its answer, not a failure.)"""
+        if not self.rapi_log or not os.path.exists(self.rapi_log):
+            return []
+        with open(self.rapi_log, "rb") as handle:
+            handle.seek(since)
+            text = handle.read().decode("utf-8", "replace")
+        return [line for line in text.splitlines() if "Error while handling request" in line]
 
     def gnt(self, *args, check=True):
         return lab("gnt", self.key, *args, check=check)

@@ -14,6 +14,7 @@ def test_plain_move_preserves_disk_bytes_and_rerun_is_unchanged(runner, instance
     name = instances.create(cluster_a)
     before = cluster_a.disk_md5(name)
     jobs_b = cluster_b.job_count()
+    logs = [(cluster, cluster.rapi_log_size()) for cluster in (cluster_a, cluster_b)]
 
     result = runner.playbook(play(move_task(name, connection(cluster_a), connection(cluster_b))))
     move = result.registered["move"]
@@ -41,6 +42,9 @@ def test_plain_move_preserves_disk_bytes_and_rerun_is_unchanged(runner, instance
     assert "already on the destination" in second["msg"]
     assert cluster_b.job_count() == jobs_b + 1  # the re-run submitted nothing
     assert cluster_b.disk_md5(name) == before
+    # Neither RAPI daemon logged a failed connection for these runs (the certificate probe included).
+    assert [(cluster.key, cluster.rapi_connection_errors(size)) for cluster, size in logs] == [
+        (cluster.key, []) for cluster, _size in logs]
 
 
 def test_rename_with_explicit_primary_node_and_module_defaults(runner, instances, cluster_a, cluster_b):

@@ -18,6 +18,8 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.ganeti.rapi.plugins.module_utils.instance_move import LIVE_FIELDS
+
 TS = [1700000000, 250000]
 
 
@@ -101,6 +103,8 @@ class FakeCluster:
         self.wait_advance = wait_advance
         self.request_timeout = request_timeout
         self.instances = {}  # name -> list of query_instance results (Exception = raise); the last repeats
+        self.seen = {}  # name -> the query_instance result handed out last
+        self.fields_asked = []  # the fields of each query_instance, in order
         self.nodes = {}  # name -> node row for query("node", ...)
         self.networks = {}  # name -> network row (name, group_list) for query("network", ...)
         self.groups = ["default"]  # node group names for query("group", ...)
@@ -147,8 +151,14 @@ class FakeCluster:
     # ---- RapiClient API
     def query_instance(self, name, fields):
         self._record("query_instance", name)
+        self.fields_asked.append(list(fields))
         results = self.instances.get(name, [None])
-        item = results.pop(0) if len(results) > 1 else results[0]
+        if set(fields) <= set(LIVE_FIELDS) and name in self.seen:
+            # The run state, read while the move's first jobs run: the instance is as the preflight saw it.
+            item = self.seen[name]
+        else:
+            item = results.pop(0) if len(results) > 1 else results[0]
+            self.seen[name] = item
         if isinstance(item, Exception):
             raise item
         return None if item is None else _fields(item, fields)

@@ -129,12 +129,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         rapi = self.server.rapi
-        rapi.versions.append(self.connection.version())
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        rapi.requests.append(RecordedRequest(self.command, split.path, parse_qs(split.query, keep_blank_values=True),
-                                             dict((k.lower(), v) for k, v in self.headers.items()), body))
+        recorded = RecordedRequest(self.command, split.path, parse_qs(split.query, keep_blank_values=True),
+                                   dict((k.lower(), v) for k, v in self.headers.items()), body)
+        if ((self.command, split.path) == ("GET", "/version") and "authorization" not in recorded.headers
+                and recorded.headers.get("connection") == "close"):
+            rapi.probes.append(recorded)  # RapiClient's certificate probe, apart from the requests a test scripts
+        else:
+            rapi.versions.append(self.connection.version())
+            rapi.requests.append(recorded)
         route = rapi.routes.get((self.command, split.path))
         if route is None:
             route = _Route(404, ganeti_error_body(404, "Not Found", "Nothing matches the given URI"),
@@ -170,6 +175,7 @@ class RapiTestServer:
         self.versions = []  # the TLS version of each request
         self.routes = {}
         self.requests = []
+        self.probes = []  # the certificate probe's unauthenticated GET /version
         self.stopping = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import threading
 
 import pytest
 
@@ -46,6 +47,76 @@ def test_happy_path_moves_and_reports(sc):
     assert all(s["seconds"] >= 0 for s in outcome.steps)
     # nothing removed or restarted
     assert sc.destination.called("remove_instance") == [] and sc.source.called("startup_instance") == []
+
+
+def _at_a_barrier(cluster, method, barrier):
+    """``cluster.method``'s first call waits until ``barrier`` has every party (BrokenBarrierError after 5 s)."""
+    real = getattr(cluster, method)
+    first = []
+
+    def waiting(*args, **kwargs):
+        if not first:
+            first.append(True)
+            barrier.wait()
+        return real(*args, **kwargs)
+    setattr(cluster, method, waiting)
+
+
+def test_the_preflight_asks_both_clusters_everything_at_once(sc):
+    # Each cluster's identity, instance row and job list: six requests, each waiting for the five others.
+    barrier = threading.Barrier(6, timeout=5)
+    for cluster in (sc.source, sc.destination):
+        for method in ("cluster_info", "query_instance", "query"):
+            _at_a_barrier(cluster, method, barrier)
+
+    outcome = sc.move().run()
+
+    assert not barrier.broken
+    assert outcome.state == "moved"
+
+
+def test_the_source_run_state_is_read_while_its_first_jobs_run(sc):
+    outcome = sc.move().run()
+
+    # The preflight asks for nothing Ganeti must ask the node for; the run state comes once the first jobs
+    # are submitted and before the export, which may stop the instance.
+    preflight, run_state = sc.source.fields_asked[:2]
+    assert not set(instance_move.LIVE_FIELDS) & set(preflight)
+    assert sorted(run_state) == sorted(instance_move.LIVE_FIELDS)
+    calls = [call[0] for call in sc.source.calls]
+    second_read = [i for i, name in enumerate(calls) if name == "query_instance"][1]
+    assert calls.index("instance_info_job") < second_read < calls.index("export_instance")
+    assert (outcome.source_instance["oper_state"], outcome.source_instance["status"]) == (True, "running")
+
+
+def test_a_source_found_stopped_while_the_first_jobs_run_is_not_started_after_a_failed_export(sc):
+    # The preflight saw it running; by the time its run state was read it had stopped (the admin's doing), so
+    # the failed export did not stop it and the recovery leaves it as it was.
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, export_answers([True, [True, False]]))]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW_STOPPED))
+    sc.source.query_instance = _run_state_from(sc.source, SOURCE_ROW_STOPPED)
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("running"), answer("success")])
+    sc.source.script("startup_instance", STARTUP_JOB, [answer("success")])
+
+    err = failure(sc.move())
+
+    assert (err.side, err.step, err.job_id) == ("source", "export", EXPORT_JOB)
+    assert sc.destination.called("remove_instance") == [("remove_instance", NAME)]
+    assert sc.source.called("startup_instance") == []
+
+
+def _run_state_from(cluster, row):
+    """``cluster.query_instance``, but the run-state read answers from ``row``."""
+    real = cluster.query_instance
+
+    def query_instance(name, fields):
+        answer_row = real(name, fields)
+        if answer_row is not None and set(fields) <= set(instance_move.LIVE_FIELDS):
+            return dict((field, row.get(field)) for field in fields)
+        return answer_row
+    return query_instance
 
 
 class Recorder(MoveProgress):
@@ -210,8 +281,9 @@ def test_keep_source_sets_long_sleep_and_keeps_the_source(sc):
     assert outcome.state == "copied"
     assert outcome.evidence == "jobs"
     assert outcome.message.startswith("%s copied to cluster-b.test" % NAME)
-    # the source is not queried again after the move when it is kept on purpose
-    assert len(sc.source.called("query_instance")) == 1
+    # the source is read by the preflight and for its run state while the first jobs run, and not again after
+    # the move when it is kept on purpose
+    assert len(sc.source.called("query_instance")) == 2
 
 
 def test_no_long_sleep_without_keep_source(sc):
@@ -888,8 +960,8 @@ def test_export_submission_that_may_have_reached_the_cluster_touches_nothing(sc)
     assert len(err.recovery) == 1
     assert "the export request's outcome is unknown" in err.recovery[0]
     assert "nothing was cancelled, removed or restarted" in err.recovery[0]
-    # the recovery did not even look at the clusters again
-    assert len(sc.source.called("query_instance")) == 1
+    # the recovery did not even look at the clusters again (the source's reads: the preflight, its run state)
+    assert len(sc.source.called("query_instance")) == 2
     assert len(sc.destination.called("query_instance")) == 1
     assert [j for j in err.outcome.jobs if j["operation"] == "export"] == [
         {"side": "source", "id": None, "operation": "export", "status": "submitted"}]

@@ -37,6 +37,19 @@ def test_pinned_self_signed_certificate_with_foreign_cn(rapi_server, certs):
     assert len(rapi_server.requests) == 2
 
 
+def test_the_certificate_probe_is_a_whole_request_without_credentials(rapi_server, certs):
+    # A connection closed right after the handshake makes Ganeti's RAPI daemon log an ERROR with a traceback.
+    rapi_server.route("GET", "/2/info", body={"name": "cluster-a.test"})
+    client = _client(rapi_server, ca_path=certs["rapi"][0])
+
+    client.cluster_info()
+    client.cluster_info()
+
+    assert [(probe.method, probe.path) for probe in rapi_server.probes] == [("GET", "/version")]
+    assert "authorization" not in rapi_server.probes[0].headers
+    assert PASSWORD not in repr(rapi_server.probes[0].headers)
+
+
 def test_pinned_with_key_and_certificate_in_one_file(rapi_server, certs, tmp_path):
     # /var/lib/ganeti/rapi.pem holds the key and the certificate: the certificate part is what counts.
     crt, key = certs["rapi"]
