@@ -520,12 +520,16 @@ class InstanceMove:
         # by side.
         prepare_watch = self.jobs.submit(SOURCE, "prepare-export", "prepare", self.source.prepare_export, spec.name)
         info_watch = self.jobs.submit(SOURCE, "instance-info", "prepare", self.source.instance_info_job, spec.name)
-        self._read_run_state()
-        info_result = self.jobs.result(info_watch, "prepare")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Either job may end last (luxid starts one job at a time): the short instance-info job is followed
+            # beside the prepare-export, so that the create goes as soon as the later one ends.
+            reading_info = pool.submit(self.jobs.result, info_watch, "prepare")
+            self._read_run_state()
+            expinfo = self.jobs.result(prepare_watch, "prepare").result
+            info_result = reading_info.result()
         instinfo = one_instance(info_result.result)
         if instinfo is None:
             raise MoveError(SOURCE, "prepare", "unexpected instance information: %r" % (info_result.result,))
-        expinfo = self.jobs.result(prepare_watch, "prepare").result
         if not has_handshake(expinfo):
             raise MoveError(SOURCE, "prepare", "prepare-export returned no handshake data",
                             job_id=prepare_watch.job_id)

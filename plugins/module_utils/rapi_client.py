@@ -40,6 +40,10 @@ except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps 
 DEFAULT_PORT = 5080
 DEFAULT_REQUEST_TIMEOUT = 60
 USER_AGENT = "ganeti.rapi Ansible collection"
+# A request's handshakes at most: a pin the server's certificate refutes, then a TLS 1.3-only server.
+TLS_ATTEMPTS = 3
+# urllib3's words when the server's certificate is not the pinned one.
+_FINGERPRINT_MISMATCH = "Fingerprints did not match"
 # Forward-secret AEAD suites only, for TLS 1.2 (TLS 1.3 suites are all of that kind).
 TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 
@@ -230,6 +234,7 @@ class RapiClient:
         self._tls_ready = session is not None
         self._tls_lock = threading.Lock()  # requests may go side by side: the TLS set-up happens once
         self.tls12 = True  # offer TLS 1.2 at most until the server refuses it (make_ssl_context)
+        self._pin_refused = False  # the server's certificate is not the one ca_path holds
         # Anything with remaining() (seconds): no request is sent once it is
         # spent, and none waits longer than what is left of it.
         self.deadline = None
@@ -268,16 +273,41 @@ class RapiClient:
                                 hint="Point ca_path at the cluster's RAPI certificate in PEM form")
             if self.ca_path:
                 session.verify = self.ca_path
-                capped = self.tls12
-                fingerprint = self._pinned_fingerprint()
-                if capped and not self.tls12:
-                    context = make_ssl_context(self.ca_path, False)  # the probe met a TLS 1.3-only server
+                certificates = _pem_certificates(self.ca_path)
+                if self._pin_refused:
+                    fingerprint = None
+                elif len(certificates) == 1:
+                    # Pinned without a probe: a server that presents another certificate fails the first
+                    # handshake before anything is sent, and is then checked as a CA's (_retry_tls).
+                    fingerprint = hashlib.sha256(certificates[0]).hexdigest()
+                else:
+                    capped = self.tls12
+                    fingerprint = self._pinned_fingerprint()
+                    if capped and not self.tls12:
+                        context = make_ssl_context(self.ca_path, False)  # the probe met a TLS 1.3-only server
             else:
                 session.verify = True
             session.mount("https://", _TlsAdapter(context, fingerprint))
             self.tls_mode = "pinned" if fingerprint else "verified"
         self._session = session
         self._tls_ready = True
+
+    def _retry_tls(self, session, reason):
+        """After a failed handshake (nothing was sent): set TLS up again if that can help; True to send again.
+
+        ``session`` is the one the request used: when a request beside it has set TLS up again meanwhile, the
+        request is simply sent again.
+        """
+        with self._tls_lock:
+            if self._session is not session:
+                return True
+            if self.tls_mode == "pinned" and not self._pin_refused and _FINGERPRINT_MISMATCH in reason:
+                # Not the certificate in ca_path: it may be one a CA in ca_path issued, checked with the host name.
+                self._pin_refused = True
+            elif not (self.validate_certs and self._fall_back_to_tls13(reason)):
+                return False
+            self._setup_tls()
+            return True
 
     def _pinned_fingerprint(self):
         """SHA-256 of the server's certificate if ``ca_path`` holds that very certificate.
@@ -349,17 +379,14 @@ class RapiClient:
             kwargs["data"] = json.dumps(body, sort_keys=True)
             kwargs["headers"] = {"Content-Type": "application/json"}
         try:
-            session = self._session
-            try:
-                response = session.request(method, url, **kwargs)
-            except requests.exceptions.SSLError as exc:
-                # No request was sent: the handshake failed first.
-                with self._tls_lock:
-                    if self._session is session:  # else a request beside this one set TLS up again already
-                        if not (self.validate_certs and self._fall_back_to_tls13(_short(exc))):
-                            raise
-                        self._setup_tls()
-                response = self._session.request(method, url, **kwargs)
+            for attempt in range(TLS_ATTEMPTS):
+                session = self._session
+                try:
+                    response = session.request(method, url, **kwargs)
+                    break
+                except requests.exceptions.SSLError as exc:
+                    if attempt + 1 == TLS_ATTEMPTS or not self._retry_tls(session, _short(exc)):
+                        raise
         except requests.exceptions.SSLError as exc:
             reason = _short(exc)
             if _connection_dropped(reason):

@@ -37,17 +37,32 @@ def test_pinned_self_signed_certificate_with_foreign_cn(rapi_server, certs):
     assert len(rapi_server.requests) == 2
 
 
-def test_the_certificate_probe_is_a_whole_request_without_credentials(rapi_server, certs):
-    # A connection closed right after the handshake makes Ganeti's RAPI daemon log an ERROR with a traceback.
+def test_one_certificate_in_ca_path_is_pinned_without_a_probe(rapi_server, certs):
     rapi_server.route("GET", "/2/info", body={"name": "cluster-a.test"})
     client = _client(rapi_server, ca_path=certs["rapi"][0])
 
+    assert client.cluster_info() == {"name": "cluster-a.test"}
+    assert client.tls_mode == "pinned"
+    assert rapi_server.probes == [] and len(rapi_server.requests) == 1
+
+
+def test_a_bundle_in_ca_path_is_probed_with_a_whole_request_without_credentials(rapi_server, certs, tmp_path):
+    # Which certificate of the bundle the server has takes a probe. A connection closed right after the
+    # handshake would make Ganeti's RAPI daemon log an ERROR with a traceback: the probe asks for /version.
+    bundle = tmp_path / "bundle.pem"
+    with open(certs["other"][0]) as other, open(certs["rapi"][0]) as rapi:
+        bundle.write_text(other.read() + rapi.read())
+    rapi_server.route("GET", "/2/info", body={"name": "cluster-a.test"})
+    client = _client(rapi_server, ca_path=str(bundle))
+
     client.cluster_info()
     client.cluster_info()
 
+    assert client.tls_mode == "pinned"
     assert [(probe.method, probe.path) for probe in rapi_server.probes] == [("GET", "/version")]
     assert "authorization" not in rapi_server.probes[0].headers
     assert PASSWORD not in repr(rapi_server.probes[0].headers)
+    assert len(rapi_server.requests) == 2
 
 
 def test_pinned_with_key_and_certificate_in_one_file(rapi_server, certs, tmp_path):
@@ -114,6 +129,8 @@ def test_ca_issued_certificate_with_matching_san_is_verified(leaf_ok_server, cer
 
     assert client.cluster_info() == {"name": "cluster-b.test"}
     assert client.tls_mode == "verified"
+    # The CA's certificate was tried as a pin first: that handshake failed before anything was sent.
+    assert len(leaf_ok_server.requests) == 1 and leaf_ok_server.probes == []
 
 
 def test_ca_issued_certificate_with_a_foreign_ca_is_rejected(leaf_ok_server, certs):
