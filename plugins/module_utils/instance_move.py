@@ -188,11 +188,12 @@ class InstanceMove:
         if self._destination_info is None:
             reads[:0] = [(SOURCE, "cluster", self.source.cluster_info),
                          (DESTINATION, "cluster", self.destination.cluster_info)]
-        answers = self._at_once(reads)
+        answer = self._at_once(reads)
         if self._destination_info is None:
-            self._identify_clusters(answers[SOURCE, "cluster"], answers[DESTINATION, "cluster"])
-        src, dst = answers[SOURCE, "instance"], answers[DESTINATION, "instance"]
-        src_jobs, dst_jobs = answers[SOURCE, "jobs"], answers[DESTINATION, "jobs"]
+            # One cluster reached twice is what to say, whatever else failed.
+            self._identify_clusters(answer(SOURCE, "cluster"), answer(DESTINATION, "cluster"))
+        src, dst = answer(SOURCE, "instance"), answer(DESTINATION, "instance")
+        src_jobs, dst_jobs = answer(SOURCE, "jobs"), answer(DESTINATION, "jobs")
         if src is not None:
             self._settle_names(src)
         if spec.name != asked[0]:
@@ -207,13 +208,18 @@ class InstanceMove:
         return src, dst, src_jobs + dst_jobs
 
     def _at_once(self, reads):
-        """Each ``(side, key, func, *args)`` of ``reads`` called side by side: {(side, key): answer}.
+        """Each ``(side, key, func, *args)`` of ``reads`` called side by side, every one to its end.
 
-        When some fail, the first failure in the order of ``reads`` is raised (a MoveError naming its side).
+        Returns ``answer(side, key)``, which gives that call's answer or raises its failure (a MoveError naming
+        the side), so that the caller decides which failure to report first.
         """
         with ThreadPoolExecutor(max_workers=len(reads)) as pool:
-            calls = [(read[:2], pool.submit(self.jobs.call, read[0], "preflight", *read[2:])) for read in reads]
-            return dict((key, call.result()) for key, call in calls)
+            calls = dict((tuple(read[:2]), pool.submit(self.jobs.call, read[0], "preflight", *read[2:]))
+                         for read in reads)
+
+        def answer(side, key):
+            return calls[side, key].result()
+        return answer
 
     def _read_side(self, side, name):
         """One cluster's instance ``name`` (None when absent) and the jobs still acting on it."""

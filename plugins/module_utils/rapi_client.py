@@ -21,6 +21,7 @@ import re
 import socket
 import ssl
 import threading
+import time
 
 try:
     import requests
@@ -153,11 +154,13 @@ def _ask_version(tls, host):
     ("shutdown while in init"); a complete request does not.  Whatever goes wrong here is ignored: the
     certificate is all the probe is for.
     """
+    until = time.monotonic() + min(tls.gettimeout() or 2, 2)  # Ganeti answers at once: the probe waits 2 s at most
     try:
-        tls.settimeout(min(tls.gettimeout() or 2, 2))  # Ganeti answers at once; nothing else may hold the probe
+        tls.settimeout(until - time.monotonic())
         tls.sendall(("GET /version HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nConnection: close\r\n\r\n"
                      % (host, USER_AGENT)).encode("ascii"))
         for _chunk in range(16):  # an answer of up to 64 KiB; Ganeti's is a few bytes
+            tls.settimeout(max(0.001, until - time.monotonic()))
             if not tls.recv(4096):
                 break
     except (OSError, ValueError, UnicodeError):
@@ -235,6 +238,7 @@ class RapiClient:
         self._tls_lock = threading.Lock()  # requests may go side by side: the TLS set-up happens once
         self.tls12 = True  # offer TLS 1.2 at most until the server refuses it (make_ssl_context)
         self._pin_refused = False  # the server's certificate is not the one ca_path holds
+        self._pin_guessed = False  # pinned from ca_path alone, until a request gets through
         # Anything with remaining() (seconds): no request is sent once it is
         # spent, and none waits longer than what is left of it.
         self.deadline = None
@@ -280,6 +284,7 @@ class RapiClient:
                     # Pinned without a probe: a server that presents another certificate fails the first
                     # handshake before anything is sent, and is then checked as a CA's (_retry_tls).
                     fingerprint = hashlib.sha256(certificates[0]).hexdigest()
+                    self._pin_guessed = True
                 else:
                     capped = self.tls12
                     fingerprint = self._pinned_fingerprint()
@@ -298,23 +303,27 @@ class RapiClient:
         ``session`` is the one the request used: when a request beside it has set TLS up again meanwhile, the
         request is simply sent again.
         """
+        refuted = _FINGERPRINT_MISMATCH in reason
+        if not (refuted or _protocol_refused(reason)):
+            return False  # only these two fail in the handshake itself, before anything is sent
         with self._tls_lock:
             if self._session is not session:
                 return True
-            if self.tls_mode == "pinned" and not self._pin_refused and _FINGERPRINT_MISMATCH in reason:
+            if refuted and self._pin_guessed:
                 # Not the certificate in ca_path: it may be one a CA in ca_path issued, checked with the host name.
-                self._pin_refused = True
+                self._pin_refused, self._pin_guessed = True, False
             elif not (self.validate_certs and self._fall_back_to_tls13(reason)):
                 return False
             self._setup_tls()
             return True
 
     def _pinned_fingerprint(self):
-        """SHA-256 of the server's certificate if ``ca_path`` holds that very certificate.
+        """SHA-256 of the server's certificate if ``ca_path`` (a bundle) holds that very certificate.
 
         Only then is the host-name check skipped: the server has to present
         the pinned certificate on every later connection.  A certificate that
         merely chains to a CA in ``ca_path`` keeps full host-name checking.
+        (With one certificate in ``ca_path`` no probe is made: see _setup_tls.)
         """
         pinned = _pem_certificates(self.ca_path)
         try:
@@ -381,12 +390,15 @@ class RapiClient:
         try:
             for attempt in range(TLS_ATTEMPTS):
                 session = self._session
+                if attempt:
+                    kwargs["timeout"] = self._time_left(timeout or self.request_timeout, method, path)
                 try:
                     response = session.request(method, url, **kwargs)
                     break
                 except requests.exceptions.SSLError as exc:
                     if attempt + 1 == TLS_ATTEMPTS or not self._retry_tls(session, _short(exc)):
                         raise
+            self._pin_guessed = False  # a pin taken from ca_path alone held: it stays
         except requests.exceptions.SSLError as exc:
             reason = _short(exc)
             if _connection_dropped(reason):

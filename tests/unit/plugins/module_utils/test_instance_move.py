@@ -107,6 +107,34 @@ def test_a_source_found_stopped_while_the_first_jobs_run_is_not_started_after_a_
     assert sc.source.called("startup_instance") == []
 
 
+def test_a_run_state_that_cannot_be_read_fails_the_prepare_step_and_withdraws_the_jobs(sc):
+    sc.source.query_instance = _run_state_from(sc.source, RapiError("Service Unavailable", status=503))
+
+    err = failure(sc.move())
+
+    assert (err.side, err.step) == ("source", "prepare")
+    assert "Service Unavailable" in err.message
+    # Nothing was created, exported or started; the submitted jobs are accounted for.
+    assert sc.destination.submitted() == []
+    assert sc.source.called("export_instance") == [] and sc.source.called("startup_instance") == []
+    assert [j["operation"] for j in err.outcome.jobs] == ["prepare-export", "instance-info"]
+
+
+def test_a_source_without_a_run_state_is_never_started_by_the_recovery(sc):
+    # Ganeti answers None when the node does not: the recovery does not guess that it ran.
+    sc.source.submit_scripts["export_instance"] = [(EXPORT_JOB, export_answers([True, [True, False]]))]
+    sc.source.instance(NAME, copy.deepcopy(SOURCE_ROW), copy.deepcopy(SOURCE_ROW_STOPPED))
+    sc.source.query_instance = _run_state_from(sc.source, {"oper_state": None, "status": "ERROR_nodedown"})
+    sc.destination.submit_scripts["create_instance"] = [(CREATE_JOB, create_answers(warning=True))]
+    sc.destination.instance(NAME, None, copy.deepcopy(DEST_ROW))
+    sc.destination.script("remove_instance", REMOVE_JOB, [answer("running"), answer("success")])
+
+    err = failure(sc.move())
+
+    assert (err.side, err.step) == ("source", "export")
+    assert sc.source.called("startup_instance") == []
+
+
 def _run_state_from(cluster, row):
     """``cluster.query_instance``, but the run-state read answers from ``row``."""
     real = cluster.query_instance
@@ -114,6 +142,8 @@ def _run_state_from(cluster, row):
     def query_instance(name, fields):
         answer_row = real(name, fields)
         if answer_row is not None and set(fields) <= set(instance_move.LIVE_FIELDS):
+            if isinstance(row, Exception):
+                raise row
             return dict((field, row.get(field)) for field in fields)
         return answer_row
     return query_instance

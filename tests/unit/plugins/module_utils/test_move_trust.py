@@ -49,6 +49,19 @@ def test_one_cluster_reached_twice_is_refused_before_anything(sc, method, destin
     _nothing_touched(sc)
 
 
+def test_one_cluster_reached_twice_is_said_even_when_another_read_failed(sc):
+    # The identities come in the same round as the instance rows: a read refused on the second address (a
+    # read-only user, say) does not hide what is wrong.
+    sc.destination.info = dict(SOURCE_INFO)
+    sc.destination.instance(NAME, RapiError("Forbidden", status=403))
+
+    err = failure(sc.move())
+
+    assert (err.side, err.step) == ("input", "preflight")
+    assert "are the same cluster" in err.message
+    _nothing_touched(sc)
+
+
 # ========================================================================= names
 @pytest.mark.parametrize("method", ["run", "check"])
 def test_a_failed_read_with_the_canonical_name_is_a_preflight_error_of_the_destination(sc, method):

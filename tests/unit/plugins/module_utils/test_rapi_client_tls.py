@@ -133,6 +133,29 @@ def test_ca_issued_certificate_with_matching_san_is_verified(leaf_ok_server, cer
     assert len(leaf_ok_server.requests) == 1 and leaf_ok_server.probes == []
 
 
+def test_a_pin_that_held_is_never_traded_for_a_ca_check(rapi_server, certs):
+    # Once a request got through under the pin from ca_path, a server presenting another certificate is
+    # refused, as a pin found by a probe always was: no second try with the CA check.
+    rapi_server.route("GET", "/2/info", body={"name": "cluster-a.test"})
+    client = _client(rapi_server, ca_path=certs["rapi"][0])
+    assert client.cluster_info() == {"name": "cluster-a.test"}
+    session = client._session
+
+    assert client._retry_tls(session, 'Fingerprints did not match. Expected "aa", got "bb"') is False
+    assert client._session is session and client.tls_mode == "pinned"
+
+
+def test_a_tls_1_3_only_server_with_a_ca_issued_certificate_takes_three_handshakes(tls13_leaf_ok_server, certs):
+    # The CA's certificate tried as a pin (TLS 1.2 refused), then as a pin over TLS 1.3 (another certificate),
+    # then the CA check with the host name over TLS 1.3: one request reaches the server.
+    tls13_leaf_ok_server.route("GET", "/2/info", body={"name": "cluster-b.test"})
+    client = _client(tls13_leaf_ok_server, ca_path=certs["ca"][0])
+
+    assert client.cluster_info() == {"name": "cluster-b.test"}
+    assert (client.tls_mode, client.tls12) == ("verified", False)
+    assert len(tls13_leaf_ok_server.requests) == 1
+
+
 def test_ca_issued_certificate_with_a_foreign_ca_is_rejected(leaf_ok_server, certs):
     client = _client(leaf_ok_server, ca_path=certs["rapi"][0])
     with pytest.raises(RapiError) as info:
