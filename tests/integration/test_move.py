@@ -47,6 +47,24 @@ def test_plain_move_preserves_disk_bytes_and_rerun_is_unchanged(runner, instance
         (cluster.key, []) for cluster, _size in logs]
 
 
+def test_a_bundle_of_both_clusters_certificates_pins_each(runner, instances, cluster_a, cluster_b):
+    # One ca_path for both sides, as an operator keeps it: the client finds which certificate each server has.
+    bundle = os.path.join(LAB_DIR, "rapi-ca-bundle.pem")
+    name = instances.create(cluster_a)
+    before = cluster_a.disk_md5(name)
+    logs = [(cluster, cluster.rapi_log_size()) for cluster in (cluster_a, cluster_b)]
+
+    result = runner.playbook(play(move_task(name, connection(cluster_a, ca_path=bundle),
+                                            connection(cluster_b, ca_path=bundle))))
+    move = result.registered["move"]
+    assert move.get("failed") is not True, result
+    assert move["source"]["tls"] == "pinned" and move["destination"]["tls"] == "pinned"
+    assert name in cluster_b.instances() and name not in cluster_a.instances()
+    assert cluster_b.disk_md5(name) == before
+    assert [(cluster.key, cluster.rapi_connection_errors(size)) for cluster, size in logs] == [
+        (cluster.key, []) for cluster, _size in logs]
+
+
 def test_rename_with_explicit_primary_node_and_module_defaults(runner, instances, cluster_a, cluster_b):
     name = instances.create(cluster_a)
     new_name = instances.name("renamed")
