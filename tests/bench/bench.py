@@ -555,7 +555,9 @@ def commit():
     def git(*args):
         return subprocess.run(["git", "-C", ROOT] + list(args), capture_output=True, text=True,
                               check=False).stdout.strip()
-    changed = git("status", "--porcelain", "--untracked-files=no")
+    # The bench's own report (OUT, rewritten by an earlier run of a BENCH_KEEP chain) is not a change of the code.
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                  ":(exclude)%s" % os.path.relpath(os.path.abspath(OUT), ROOT))
     return git("rev-parse", "--short", "HEAD") + (" (with changes)" if changed else "")
 
 
